@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tcpshow/tcpshow/capture"
+	"github.com/tcpshow/tcpshow/decode"
+	"github.com/tcpshow/tcpshow/render"
+)
+
+// outputFlags are the flags of every command that renders packets.
+type outputFlags struct {
+	format string
+	ascii  bool
+	color  string
+	utc    bool
+}
+
+func (f *outputFlags) register(fs *flag.FlagSet) {
+	var names []string
+	for _, ft := range render.Formats() {
+		names = append(names, ft.Name)
+	}
+	fs.StringVar(&f.format, "format", "lines", "output `format`: "+strings.Join(names, ", "))
+	fs.BoolVar(&f.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
+	fs.StringVar(&f.color, "color", "auto", "colour `when`: auto (on a terminal, unless NO_COLOR is set), always, never")
+	fs.BoolVar(&f.utc, "utc", false, "print wall-clock times in UTC instead of local time")
+}
+
+// options turns the flags into render options for e's terminal.
+func (f *outputFlags) options(e *env) (render.Options, error) {
+	o := render.Options{ASCII: f.ascii, Location: time.Local}
+	if f.utc {
+		o.Location = time.UTC
+	}
+	switch f.color {
+	case "auto":
+		o.Color = e.terminal && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+	case "always":
+		o.Color = true
+	case "never":
+	default:
+		return o, usagef("--color must be auto, always or never, not %q", f.color)
+	}
+	if e.terminal && e.width != nil {
+		o.Width = e.width()
+	}
+	return o, nil
+}
+
+func replayCommand() *command {
+	return &command{
+		name:  "replay",
+		args:  "[flags] FILE",
+		short: "show the packets of a pcap or pcapng file (- for stdin)",
+		long: `Replay reads a capture file (pcap or pcapng, optionally gzipped; "-" reads
+standard input) and shows its TCP and UDP packets. Replay needs neither
+libpcap nor root.
+
+Examples:
+  tcpshow replay testdata/handshake.pcap
+  tcpshow replay --format table --ascii testdata/handshake.pcap
+  tcpshow replay --format json student.pcap | jq 'select(.tcp.flags == ["SYN"])'
+  tcpdump -i lo -w - | tcpshow replay -`,
+		run: runReplay,
+	}
+}
+
+func runReplay(ctx context.Context, e *env, args []string) error {
+	c := findCommand("replay")
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var of outputFlags
+	of.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommandUsage(e.stdout, c, fs)
+		return err
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return usagef("want one capture file, got %d arguments", len(pos))
+	}
+	opts, err := of.options(e)
+	if err != nil {
+		return err
+	}
+	var src *capture.File
+	if pos[0] == "-" {
+		src, err = capture.NewFile(e.stdin, "-", nil)
+	} else {
+		src, err = capture.Open(pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	w, err := render.New(of.format, out, opts)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	s := decode.NewStream(src, decode.NewTracker())
+	readErr := pump(ctx, s, w)
+	if err := w.Close(); err != nil && readErr == nil {
+		readErr = err
+	}
+	if err := out.Flush(); err != nil && readErr == nil {
+		readErr = err
+	}
+	reportSkipped(e, s)
+	return readErr
+}
+
+// pump moves every packet of s into w until the input ends, ctx is
+// cancelled or writing fails. A clean end of input returns nil.
+func pump(ctx context.Context, s *decode.Stream, w render.Writer) error {
+	for i := 0; ; i++ {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return nil
+		}
+		p, err := s.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.WritePacket(p); err != nil {
+			return err
+		}
+	}
+}
+
+// reportSkipped writes one line about the frames that had no TCP or UDP
+// header tcpshow could decode.
+func reportSkipped(e *env, s *decode.Stream) {
+	sk := s.Skipped()
+	if len(sk) == 0 {
+		return
+	}
+	total := 0
+	var parts []string
+	for i, g := range sk {
+		total += g.Count
+		if i < 3 {
+			parts = append(parts, fmt.Sprintf("%d %s", g.Count, g))
+		}
+	}
+	if len(sk) > 3 {
+		parts = append(parts, "…")
+	}
+	noun := "frames"
+	if total == 1 {
+		noun = "frame"
+	}
+	fmt.Fprintf(e.stderr, "tcpshow: %d %s without TCP or UDP skipped: %s\n", total, noun, strings.Join(parts, "; "))
+}

@@ -1,0 +1,455 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tcpshow/tcpshow/capture"
+)
+
+// Link types that carry raw IP with no link header. 12 and 14 are the raw-IP
+// DLT values of some BSDs, written into old capture files as they were.
+const (
+	linkTypeRaw12 layers.LinkType = 12
+	linkTypeRaw14 layers.LinkType = 14
+)
+
+// EtherTypes the decoder follows.
+const (
+	etherTypeIPv4  = 0x0800
+	etherTypeIPv6  = 0x86dd
+	etherTypeDot1Q = 0x8100
+	etherTypeQinQ  = 0x88a8
+)
+
+// IP protocol numbers the decoder follows.
+const (
+	protoTCP         = 6
+	protoUDP         = 17
+	protoHopByHop    = 0
+	protoRouting     = 43
+	protoFragment    = 44
+	protoAH          = 51
+	protoDestination = 60
+	protoMobility    = 135
+	protoHIP         = 139
+	protoShim6       = 140
+)
+
+// Decoder decodes frames into Packets. It holds gopacket's decoding layers
+// preallocated and reuses them for every frame, so decoding a well-formed
+// frame allocates nothing. A Decoder is not safe for concurrent use; use one
+// per goroutine.
+type Decoder struct {
+	eth  layers.Ethernet
+	vlan layers.Dot1Q
+	loop layers.Loopback
+	sll  layers.LinuxSLL
+	sll2 layers.LinuxSLL2
+	ip4  layers.IPv4
+	ip6  layers.IPv6
+	ext  layers.IPv6ExtensionSkipper
+	frag layers.IPv6Fragment
+	tcp  layers.TCP
+	udp  layers.UDP
+
+	// scratch holds a transport header the capture cut short, padded with
+	// zeros, so that the fields that are present decode as usual.
+	scratch [60]byte
+	fb      feedback
+}
+
+// feedback records what gopacket's layers report through DecodeFeedback.
+type feedback struct{ truncated bool }
+
+func (f *feedback) SetTruncated() { f.truncated = true }
+
+// NewDecoder returns a Decoder.
+func NewDecoder() *Decoder { return &Decoder{} }
+
+// Decode decodes frame f, numbered n in its source, into p, overwriting all
+// of p. Slices in p (payload, options) are views into f.Data and are valid
+// only as long as f.Data is.
+func (d *Decoder) Decode(n int, f capture.Frame, p *Packet) {
+	*p = Packet{
+		N:        n,
+		Time:     f.Time,
+		NanoTime: f.Nano,
+		LinkType: f.LinkType,
+		CapLen:   len(f.Data),
+		WireLen:  f.OrigLen,
+	}
+	p.TCP.WindowScaled = -1
+	d.fb.truncated = false
+	data := f.Data
+	etype, payload, ok := d.decodeLink(f.LinkType, data, p)
+	if !ok {
+		p.Truncated = p.Truncated || d.fb.truncated
+		return
+	}
+	p.Link.HdrLen = len(data) - len(payload)
+	p.Link.EtherType = etype
+	switch etype {
+	case etherTypeIPv4:
+		d.decodeIPv4(payload, p)
+	case etherTypeIPv6:
+		d.decodeIPv6(payload, p)
+	default:
+		p.Skip, p.SkipDetail = SkipNotIP, int(etype)
+	}
+	p.Truncated = p.Truncated || d.fb.truncated
+}
+
+// decodeLink decodes the link layer and returns the EtherType of what it
+// carries and the bytes after it. Loopback address families and raw-IP link
+// types are mapped to the IPv4 and IPv6 EtherTypes.
+func (d *Decoder) decodeLink(lt layers.LinkType, data []byte, p *Packet) (uint16, []byte, bool) {
+	switch lt {
+	case layers.LinkTypeEthernet:
+		if len(data) < 14 {
+			return d.linkShort(p)
+		}
+		if err := d.eth.DecodeFromBytes(data, &d.fb); err != nil {
+			return d.linkShort(p)
+		}
+		etype, payload := uint16(d.eth.EthernetType), d.eth.Payload
+		if d.eth.Length != 0 {
+			etype = 0 // 802.3 length field: LLC follows, not IP
+		}
+		for (etype == etherTypeDot1Q || etype == etherTypeQinQ) && p.Link.NVLAN < maxVLAN {
+			if err := d.vlan.DecodeFromBytes(payload, &d.fb); err != nil {
+				return d.linkShort(p)
+			}
+			p.Link.VLAN[p.Link.NVLAN] = d.vlan.VLANIdentifier
+			p.Link.NVLAN++
+			etype, payload = uint16(d.vlan.Type), d.vlan.Payload
+		}
+		return etype, payload, true
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		if len(data) < 4 {
+			return d.linkShort(p)
+		}
+		if err := d.loop.DecodeFromBytes(data, &d.fb); err != nil {
+			p.Skip, p.SkipDetail = SkipNotIP, int(binary.BigEndian.Uint32(data))
+			return 0, nil, false
+		}
+		switch d.loop.Family {
+		case layers.ProtocolFamilyIPv4:
+			return etherTypeIPv4, d.loop.Payload, true
+		case layers.ProtocolFamilyIPv6Linux, layers.ProtocolFamilyIPv6BSD,
+			layers.ProtocolFamilyIPv6FreeBSD, layers.ProtocolFamilyIPv6Darwin:
+			return etherTypeIPv6, d.loop.Payload, true
+		}
+		p.Skip, p.SkipDetail = SkipNotIP, int(d.loop.Family)
+		return 0, nil, false
+	case layers.LinkTypeLinuxSLL:
+		if err := d.sll.DecodeFromBytes(data, &d.fb); err != nil {
+			return d.linkShort(p)
+		}
+		return uint16(d.sll.EthernetType), d.sll.Payload, true
+	case layers.LinkTypeLinuxSLL2:
+		if err := d.sll2.DecodeFromBytes(data, &d.fb); err != nil {
+			return d.linkShort(p)
+		}
+		return uint16(d.sll2.ProtocolType), d.sll2.Payload, true
+	case layers.LinkTypeRaw, linkTypeRaw12, linkTypeRaw14, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+		if len(data) == 0 {
+			return d.linkShort(p)
+		}
+		switch data[0] >> 4 {
+		case 4:
+			return etherTypeIPv4, data, true
+		case 6:
+			return etherTypeIPv6, data, true
+		}
+		p.Skip, p.SkipDetail = SkipNotIP, int(data[0]>>4)
+		return 0, nil, false
+	}
+	p.Skip, p.SkipDetail = SkipLinkType, int(lt)
+	return 0, nil, false
+}
+
+// linkShort marks a frame whose link-layer header is cut short or invalid.
+func (d *Decoder) linkShort(p *Packet) (uint16, []byte, bool) {
+	p.Skip = SkipMalformed
+	p.Malformed = true
+	if p.CapLen < p.WireLen {
+		p.Truncated = true
+	}
+	return 0, nil, false
+}
+
+// decodeIPv4 decodes an IPv4 header and what it carries.
+func (d *Decoder) decodeIPv4(b []byte, p *Packet) {
+	if err := d.ip4.DecodeFromBytes(b, &d.fb); err != nil {
+		p.Skip, p.Malformed = SkipMalformed, !d.fb.truncated
+		return
+	}
+	ip := &p.IP
+	ip.Version = 4
+	ip.Src = netip.AddrFrom4([4]byte(d.ip4.SrcIP))
+	ip.Dst = netip.AddrFrom4([4]byte(d.ip4.DstIP))
+	ip.HdrLen = int(d.ip4.IHL) * 4
+	ip.TOS = d.ip4.TOS
+	ip.Length = d.ip4.Length
+	ip.ID = uint32(d.ip4.Id)
+	ip.Flags = uint8(d.ip4.Flags)
+	ip.FragOffset = d.ip4.FragOffset
+	ip.TTL = d.ip4.TTL
+	ip.Protocol = uint8(d.ip4.Protocol)
+	ip.NextProto = ip.Protocol
+	ip.Checksum = d.ip4.Checksum
+	ip.Options = d.ip4.Contents[20:]
+	if gopacket.FoldChecksum(gopacket.ComputeChecksum(d.ip4.Contents, 0)) == 0 {
+		ip.ChecksumStatus = ChecksumCorrect
+	} else {
+		ip.ChecksumStatus = ChecksumIncorrect
+	}
+	if ip.FragOffset != 0 {
+		p.Skip, p.SkipDetail = SkipFragment, int(ip.Protocol)
+		return
+	}
+	wire := int(d.ip4.Length) - ip.HdrLen
+	if d.ip4.Length == 0 {
+		// A zero total length (TCP segmentation offload) means the frame
+		// length stands for it, as gopacket and Wireshark assume.
+		wire = len(d.ip4.Payload)
+	}
+	var sum uint32
+	sum += uint32(binary.BigEndian.Uint16(d.ip4.SrcIP[0:2])) + uint32(binary.BigEndian.Uint16(d.ip4.SrcIP[2:4]))
+	sum += uint32(binary.BigEndian.Uint16(d.ip4.DstIP[0:2])) + uint32(binary.BigEndian.Uint16(d.ip4.DstIP[2:4]))
+	sum += uint32(ip.Protocol) + uint32(wire)
+	d.decodeTransport(d.ip4.Payload, wire, sum, ip.IsFragment(), p)
+}
+
+// decodeIPv6 decodes an IPv6 header, walks its extension headers and
+// decodes what they carry.
+func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
+	if len(b) < 40 {
+		d.fb.truncated = true
+		p.Skip = SkipMalformed
+		return
+	}
+	err := d.ip6.DecodeFromBytes(b, &d.fb)
+	ip := &p.IP
+	ip.Version = 6
+	ip.Src = netip.AddrFrom16([16]byte(d.ip6.SrcIP))
+	ip.Dst = netip.AddrFrom16([16]byte(d.ip6.DstIP))
+	ip.HdrLen = 40
+	ip.TOS = d.ip6.TrafficClass
+	ip.FlowLabel = d.ip6.FlowLabel
+	ip.Length = d.ip6.Length
+	ip.TTL = d.ip6.HopLimit
+	ip.Protocol = uint8(d.ip6.NextHeader)
+	ip.ChecksumStatus = ChecksumUnverified
+	if err != nil {
+		p.Skip, p.Malformed = SkipMalformed, !d.fb.truncated
+		return
+	}
+	next := ip.Protocol
+	payload := d.ip6.Payload
+	wire := int(d.ip6.Length)
+	if d.ip6.HopByHop != nil {
+		n := d.ip6.HopByHop.ActualLength
+		ip.Ext[0] = ExtHeader{Proto: protoHopByHop, Len: uint16(n)}
+		ip.NExt = 1
+		ip.HdrLen += n
+		wire -= n
+		next = uint8(d.ip6.HopByHop.NextHeader)
+	}
+	for ip.NExt < maxExt {
+		cur := next
+		var n int
+		switch cur {
+		case protoFragment:
+			if err := d.frag.DecodeFromBytes(payload, &d.fb); err != nil {
+				p.Skip = SkipMalformed
+				return
+			}
+			n = 8
+			ip.ID = d.frag.Identification
+			ip.FragOffset = d.frag.FragmentOffset
+			if d.frag.MoreFragments {
+				ip.Flags |= IPv4MoreFragments
+			}
+			next, payload = uint8(d.frag.NextHeader), d.frag.Payload
+		case protoRouting, protoDestination, protoMobility, protoHIP, protoShim6, protoHopByHop:
+			if err := d.ext.DecodeFromBytes(payload, &d.fb); err != nil {
+				p.Skip = SkipMalformed
+				return
+			}
+			n = len(d.ext.Contents)
+			next, payload = uint8(d.ext.NextHeader), d.ext.Payload
+		case protoAH:
+			// The AH length counts 32-bit words minus two (RFC 4302).
+			if len(payload) < 2 {
+				p.Skip = SkipMalformed
+				return
+			}
+			n = (int(payload[1]) + 2) * 4
+			if n > len(payload) {
+				p.Skip = SkipMalformed
+				return
+			}
+			next, payload = payload[0], payload[n:]
+		default:
+			n = -1
+		}
+		if n < 0 {
+			break
+		}
+		ip.Ext[ip.NExt] = ExtHeader{Proto: cur, Len: uint16(n)}
+		ip.NExt++
+		ip.HdrLen += n
+		wire -= n
+	}
+	ip.NextProto = next
+	if ip.FragOffset != 0 {
+		p.Skip, p.SkipDetail = SkipFragment, int(next)
+		return
+	}
+	var sum uint32
+	for i := 0; i < 16; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(d.ip6.SrcIP[i:])) + uint32(binary.BigEndian.Uint16(d.ip6.DstIP[i:]))
+	}
+	sum += uint32(next) + uint32(wire&0xffff) + uint32(wire>>16)
+	d.decodeTransport(payload, wire, sum, ip.IsFragment(), p)
+}
+
+// decodeTransport decodes the TCP or UDP header in b. wire is the length of
+// the transport segment the IP header declares, pseudo the checksum of the
+// IP pseudo header, frag whether the IP packet is a first fragment.
+func (d *Decoder) decodeTransport(b []byte, wire int, pseudo uint32, frag bool, p *Packet) {
+	if wire < 0 {
+		wire = 0
+	}
+	if len(b) > wire {
+		b = b[:wire]
+	}
+	switch p.IP.NextProto {
+	case protoTCP:
+		d.decodeTCP(b, wire, pseudo, frag, p)
+	case protoUDP:
+		d.decodeUDP(b, wire, pseudo, frag, p)
+	default:
+		p.Skip, p.SkipDetail = SkipProtocol, int(p.IP.NextProto)
+	}
+}
+
+// decodeTCP decodes a TCP header and its options.
+func (d *Decoder) decodeTCP(b []byte, wire int, pseudo uint32, frag bool, p *Packet) {
+	t := &p.TCP
+	hdr := b
+	if len(b) < 20 {
+		if wire >= 20 && len(b) >= 4 {
+			// Cut short by the capture: decode the fields that are there.
+			clear(d.scratch[:20])
+			copy(d.scratch[:], b)
+			hdr = d.scratch[:20]
+			p.Truncated = true
+		} else {
+			p.Skip, p.Malformed = SkipMalformed, wire < 20
+			p.Truncated = p.Truncated || wire > len(b)
+			return
+		}
+	}
+	err := d.tcp.DecodeFromBytes(hdr, &d.fb)
+	p.Proto = ProtoTCP
+	t.HdrCaptured = min(len(b), 60)
+	t.SrcPort, t.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
+	t.Seq, t.Ack = d.tcp.Seq, d.tcp.Ack
+	t.DataOffset = d.tcp.DataOffset
+	t.Reserved = (hdr[12] >> 1) & 0x7
+	t.Flags = Flags(hdr[13]) | Flags(hdr[12]&1)<<8
+	t.Window = d.tcp.Window
+	t.Checksum = d.tcp.Checksum
+	t.Urgent = d.tcp.Urgent
+	p.Src = netip.AddrPortFrom(p.IP.Src, t.SrcPort)
+	p.Dst = netip.AddrPortFrom(p.IP.Dst, t.DstPort)
+	hlen := t.HdrLen()
+	if t.DataOffset < 5 || hlen > wire {
+		// The header claims less than its fixed part, or more than the IP
+		// packet holds: nothing after the fixed fields can be trusted.
+		p.Malformed = true
+		p.Len = max(wire-20, 0)
+		return
+	}
+	_ = err // a header cut short by the capture is handled below
+	p.Len = wire - hlen
+	end := min(len(b), hlen)
+	if end > 20 {
+		parseOptions(&t.Options, b[20:end], hlen-20)
+	} else {
+		parseOptions(&t.Options, nil, hlen-20)
+	}
+	if t.Options.Malformed {
+		p.Malformed = true
+	}
+	if len(b) > hlen {
+		p.Payload = b[hlen:]
+	}
+	if len(b) < wire {
+		p.Truncated = true
+		t.ChecksumStatus = ChecksumUnverified
+		return
+	}
+	if frag {
+		t.ChecksumStatus = ChecksumUnverified
+		return
+	}
+	t.ChecksumStatus = verify(b, pseudo)
+}
+
+// decodeUDP decodes a UDP header.
+func (d *Decoder) decodeUDP(b []byte, wire int, pseudo uint32, frag bool, p *Packet) {
+	hdr := b
+	if len(b) < 8 {
+		if wire >= 8 && len(b) >= 4 {
+			clear(d.scratch[:8])
+			copy(d.scratch[:], b)
+			hdr = d.scratch[:8]
+			p.Truncated = true
+		} else {
+			p.Skip, p.Malformed = SkipMalformed, wire < 8
+			p.Truncated = p.Truncated || wire > len(b)
+			return
+		}
+	}
+	// gopacket rejects a UDP length below 8 after reading every field; the
+	// fields are still the header's.
+	_ = d.udp.DecodeFromBytes(hdr, &d.fb)
+	u := &p.UDP
+	p.Proto = ProtoUDP
+	u.SrcPort, u.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+	u.Length = d.udp.Length
+	u.Checksum = d.udp.Checksum
+	p.Src = netip.AddrPortFrom(p.IP.Src, u.SrcPort)
+	p.Dst = netip.AddrPortFrom(p.IP.Dst, u.DstPort)
+	p.Len = max(wire-8, 0)
+	if int(u.Length) != wire && !(u.Length == 0 && p.IP.Version == 6) {
+		p.Malformed = true
+	}
+	if len(b) > 8 {
+		p.Payload = b[8:]
+	}
+	switch {
+	case p.Truncated || len(b) < wire || frag:
+		u.ChecksumStatus = ChecksumUnverified
+	case u.Checksum == 0 && p.IP.Version == 4:
+		u.ChecksumStatus = ChecksumAbsent
+	default:
+		u.ChecksumStatus = verify(b, pseudo)
+	}
+}
+
+// verify checks the Internet checksum of a transport segment b whose
+// pseudo-header sum is pseudo.
+func verify(b []byte, pseudo uint32) ChecksumStatus {
+	if gopacket.FoldChecksum(gopacket.ComputeChecksum(b, pseudo)) == 0 {
+		return ChecksumCorrect
+	}
+	return ChecksumIncorrect
+}

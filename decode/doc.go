@@ -1,0 +1,16 @@
+// Package decode turns captured frames into Packets: the link layer, IPv4 or
+// IPv6 (with options and extension headers), and every field of the TCP or
+// UDP header, including each TCP option and the verification of checksums.
+//
+// A Decoder fills a caller-owned Packet in place and allocates nothing for
+// well-formed frames. A malformed or truncated frame is data, not an error:
+// the decoder keeps every field that is present, marks the packet Truncated
+// or Malformed, and says in Skip why a frame carries no TCP or UDP.
+//
+// A Tracker follows conversations as packets stream in. It numbers
+// conversations, derives relative sequence and acknowledgment numbers the
+// way Wireshark does, and scales windows once a handshake has announced the
+// shift.
+//
+// decode does not reassemble streams or IP fragments, and it never prints.
+package decode

@@ -1,0 +1,519 @@
+package render
+
+import (
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/tcpshow/tcpshow/decode"
+)
+
+// JSONPacket is the public JSON contract: one object per line for each TCP
+// or UDP packet. Field names never change within a major version; new
+// fields may be added. Programs can decode lines into this type.
+type JSONPacket struct {
+	N         int        `json:"n"`
+	Time      string     `json:"time"`
+	Proto     string     `json:"proto"`
+	Src       string     `json:"src"`
+	SPort     uint16     `json:"sport"`
+	Dst       string     `json:"dst"`
+	DPort     uint16     `json:"dport"`
+	Len       int        `json:"len"`
+	Truncated bool       `json:"truncated"`
+	Malformed bool       `json:"malformed,omitempty"`
+	Conv      int        `json:"conv,omitempty"`
+	IP        JSONIP     `json:"ip"`
+	TCP       *JSONTCP   `json:"tcp,omitempty"`
+	UDP       *JSONUDP   `json:"udp,omitempty"`
+	Calls     []JSONCall `json:"calls,omitempty"`
+}
+
+// JSONIP is the network layer of a JSONPacket.
+type JSONIP struct {
+	Version int `json:"version"`
+	// HdrLen is the header length in bytes (IPv6: 40 plus extension headers).
+	HdrLen int `json:"hdr_len"`
+	// TOS is the IPv4 TOS byte or IPv6 traffic class.
+	TOS int `json:"tos"`
+	// Length is the IPv4 total length or the IPv6 payload length field.
+	Length     int      `json:"length"`
+	ID         uint32   `json:"id"`
+	Flags      []string `json:"flags"`
+	FragOffset int      `json:"frag_offset"`
+	// TTL is the IPv4 TTL or the IPv6 hop limit.
+	TTL   int `json:"ttl"`
+	Proto int `json:"proto"`
+	// Checksum and ChecksumStatus are IPv4 only.
+	Checksum       *uint16 `json:"checksum,omitempty"`
+	ChecksumStatus string  `json:"checksum_status,omitempty"`
+	// FlowLabel and Ext (extension header protocol numbers) are IPv6 only.
+	FlowLabel *uint32 `json:"flow_label,omitempty"`
+	Ext       []int   `json:"ext,omitempty"`
+}
+
+// JSONTCP is the TCP header of a JSONPacket.
+type JSONTCP struct {
+	Seq            uint32      `json:"seq"`
+	Ack            uint32      `json:"ack"`
+	RelSeq         uint32      `json:"rel_seq"`
+	RelAck         uint32      `json:"rel_ack"`
+	Flags          []string    `json:"flags"`
+	Window         uint16      `json:"window"`
+	WindowScaled   *int        `json:"window_scaled,omitempty"`
+	HdrLen         int         `json:"hdr_len"`
+	Reserved       int         `json:"reserved"`
+	Checksum       uint16      `json:"checksum"`
+	ChecksumStatus string      `json:"checksum_status"`
+	Urgent         uint16      `json:"urgent"`
+	Options        JSONOptions `json:"options"`
+	Analysis       []string    `json:"analysis"`
+	DupAck         int         `json:"dup_ack,omitempty"`
+	States         *JSONStates `json:"states,omitempty"`
+}
+
+// JSONOptions holds the TCP options present; absent options are omitted.
+type JSONOptions struct {
+	MSS           *uint16     `json:"mss,omitempty"`
+	WScale        *uint8      `json:"wscale,omitempty"`
+	SACKPermitted bool        `json:"sack_permitted,omitempty"`
+	TSVal         *uint32     `json:"tsval,omitempty"`
+	TSEcr         *uint32     `json:"tsecr,omitempty"`
+	SACK          [][2]uint32 `json:"sack,omitempty"`
+	// Kinds lists every option's kind number in header order, NOPs and
+	// EOL included.
+	Kinds []int `json:"kinds,omitempty"`
+	// Padding counts the bytes after an end-of-options-list option.
+	Padding int `json:"padding,omitempty"`
+}
+
+// JSONStates are the inferred TCP states of the sending endpoint after it
+// sent the packet and of the receiving endpoint after it processed it.
+type JSONStates struct {
+	Src string `json:"src"`
+	Dst string `json:"dst"`
+}
+
+// JSONUDP is the UDP header of a JSONPacket.
+type JSONUDP struct {
+	Length         uint16 `json:"length"`
+	Checksum       uint16 `json:"checksum"`
+	ChecksumStatus string `json:"checksum_status"`
+}
+
+// JSONCall is a socket call made by the traffic generator, attached to the
+// packet it precedes.
+type JSONCall struct {
+	Time   string `json:"time"`
+	Side   string `json:"side"`
+	Call   string `json:"call"`
+	Args   string `json:"args,omitempty"`
+	Result string `json:"result"`
+}
+
+// JSON writes one JSONPacket object per line for each TCP or UDP packet.
+// It encodes by hand, without reflection, for speed; its output is the same
+// as encoding/json's for the JSONPacket that NewJSONPacket builds.
+type JSON struct {
+	w      io.Writer
+	o      Options
+	buf    []byte
+	states bool
+}
+
+// NewJSON returns a JSON renderer writing to w.
+func NewJSON(w io.Writer, o Options) *JSON {
+	return &JSON{w: w, o: o, buf: make([]byte, 0, 1024)}
+}
+
+// WritePacket writes p as one line of JSON. Frames without TCP or UDP are
+// not written.
+func (j *JSON) WritePacket(p *decode.Packet) error {
+	if p.Proto == decode.ProtoNone {
+		return nil
+	}
+	j.buf = AppendJSON(j.buf[:0], p, &j.o)
+	j.buf = append(j.buf, '\n')
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+// Close does nothing: every line is written as it comes.
+func (j *JSON) Close() error { return nil }
+
+// timeDigits returns the fractional digits of seconds to print for p: 9
+// for captures with nanosecond timestamps, else 6.
+func timeDigits(p *decode.Packet) int {
+	if p.NanoTime {
+		return 9
+	}
+	return 6
+}
+
+// appendRFC3339 appends t in UTC as RFC 3339 with exactly digits fractional
+// digits.
+func appendRFC3339(b []byte, t time.Time, digits int) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = strconv.AppendInt(b, int64(y), 10)
+	b = append(b, '-')
+	b = append2(b, int(mo))
+	b = append(b, '-')
+	b = append2(b, d)
+	b = append(b, 'T')
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, mi)
+	b = append(b, ':')
+	b = append2(b, s)
+	b = append(b, '.')
+	ns := t.Nanosecond()
+	div := 100000000
+	for range digits {
+		b = append(b, byte('0'+ns/div%10))
+		div /= 10
+	}
+	return append(b, 'Z')
+}
+
+// AppendJSON appends p as a JSON object (without a newline) to b.
+func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
+	b = append(b, `{"n":`...)
+	b = strconv.AppendInt(b, int64(p.N), 10)
+	b = append(b, `,"time":"`...)
+	b = appendRFC3339(b, p.Time, timeDigits(p))
+	b = append(b, `","proto":"`...)
+	b = append(b, p.Proto.String()...)
+	b = append(b, `","src":"`...)
+	b = p.Src.Addr().AppendTo(b)
+	b = append(b, `","sport":`...)
+	b = strconv.AppendUint(b, uint64(p.Src.Port()), 10)
+	b = append(b, `,"dst":"`...)
+	b = p.Dst.Addr().AppendTo(b)
+	b = append(b, `","dport":`...)
+	b = strconv.AppendUint(b, uint64(p.Dst.Port()), 10)
+	b = append(b, `,"len":`...)
+	b = strconv.AppendInt(b, int64(p.Len), 10)
+	b = append(b, `,"truncated":`...)
+	b = strconv.AppendBool(b, p.Truncated)
+	if p.Malformed {
+		b = append(b, `,"malformed":true`...)
+	}
+	if p.Conv != nil {
+		b = append(b, `,"conv":`...)
+		b = strconv.AppendInt(b, int64(p.Conv.ID), 10)
+	}
+	b = appendJSONIP(b, &p.IP)
+	switch p.Proto {
+	case decode.ProtoTCP:
+		b = appendJSONTCP(b, &p.TCP)
+	case decode.ProtoUDP:
+		u := &p.UDP
+		b = append(b, `,"udp":{"length":`...)
+		b = strconv.AppendUint(b, uint64(u.Length), 10)
+		b = append(b, `,"checksum":`...)
+		b = strconv.AppendUint(b, uint64(u.Checksum), 10)
+		b = append(b, `,"checksum_status":"`...)
+		b = append(b, u.ChecksumStatus.String()...)
+		b = append(b, `"}`...)
+	}
+	return append(b, '}')
+}
+
+func appendJSONIP(b []byte, ip *decode.IP) []byte {
+	b = append(b, `,"ip":{"version":`...)
+	b = strconv.AppendInt(b, int64(ip.Version), 10)
+	b = append(b, `,"hdr_len":`...)
+	b = strconv.AppendInt(b, int64(ip.HdrLen), 10)
+	b = append(b, `,"tos":`...)
+	b = strconv.AppendInt(b, int64(ip.TOS), 10)
+	b = append(b, `,"length":`...)
+	b = strconv.AppendInt(b, int64(ip.Length), 10)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendUint(b, uint64(ip.ID), 10)
+	b = append(b, `,"flags":[`...)
+	b = appendIPFlags(b, ip, `"`, `","`, `"`)
+	b = append(b, `],"frag_offset":`...)
+	b = strconv.AppendInt(b, int64(ip.FragOffset), 10)
+	b = append(b, `,"ttl":`...)
+	b = strconv.AppendInt(b, int64(ip.TTL), 10)
+	b = append(b, `,"proto":`...)
+	b = strconv.AppendInt(b, int64(ip.NextProto), 10)
+	if ip.Version == 4 {
+		b = append(b, `,"checksum":`...)
+		b = strconv.AppendUint(b, uint64(ip.Checksum), 10)
+		b = append(b, `,"checksum_status":"`...)
+		b = append(b, ip.ChecksumStatus.String()...)
+		b = append(b, '"')
+	} else {
+		b = append(b, `,"flow_label":`...)
+		b = strconv.AppendUint(b, uint64(ip.FlowLabel), 10)
+		if ip.NExt > 0 {
+			b = append(b, `,"ext":[`...)
+			for i := 0; i < ip.NExt; i++ {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendInt(b, int64(ip.Ext[i].Proto), 10)
+			}
+			b = append(b, ']')
+		}
+	}
+	return append(b, '}')
+}
+
+// ipFlagNames returns the names of the IP flags set, in order RF, DF, MF.
+func appendIPFlags(b []byte, ip *decode.IP, open, sep, close string) []byte {
+	first := true
+	for _, f := range [...]struct {
+		bit  uint8
+		name string
+	}{{decode.IPv4Reserved, "RF"}, {decode.IPv4DontFragment, "DF"}, {decode.IPv4MoreFragments, "MF"}} {
+		if ip.Flags&f.bit == 0 {
+			continue
+		}
+		if first {
+			b = append(b, open...)
+		} else {
+			b = append(b, sep...)
+		}
+		first = false
+		b = append(b, f.name...)
+	}
+	if !first {
+		b = append(b, close...)
+	}
+	return b
+}
+
+func appendJSONTCP(b []byte, t *decode.TCP) []byte {
+	b = append(b, `,"tcp":{"seq":`...)
+	b = strconv.AppendUint(b, uint64(t.Seq), 10)
+	b = append(b, `,"ack":`...)
+	b = strconv.AppendUint(b, uint64(t.Ack), 10)
+	b = append(b, `,"rel_seq":`...)
+	b = strconv.AppendUint(b, uint64(t.RelSeq), 10)
+	b = append(b, `,"rel_ack":`...)
+	b = strconv.AppendUint(b, uint64(t.RelAck), 10)
+	b = append(b, `,"flags":[`...)
+	if t.Flags != 0 {
+		b = append(b, '"')
+		b = t.Flags.AppendNames(b, `","`)
+		b = append(b, '"')
+	}
+	b = append(b, `],"window":`...)
+	b = strconv.AppendUint(b, uint64(t.Window), 10)
+	if t.WindowScaled >= 0 {
+		b = append(b, `,"window_scaled":`...)
+		b = strconv.AppendInt(b, int64(t.WindowScaled), 10)
+	}
+	b = append(b, `,"hdr_len":`...)
+	b = strconv.AppendInt(b, int64(t.HdrLen()), 10)
+	b = append(b, `,"reserved":`...)
+	b = strconv.AppendInt(b, int64(t.Reserved), 10)
+	b = append(b, `,"checksum":`...)
+	b = strconv.AppendUint(b, uint64(t.Checksum), 10)
+	b = append(b, `,"checksum_status":"`...)
+	b = append(b, t.ChecksumStatus.String()...)
+	b = append(b, `","urgent":`...)
+	b = strconv.AppendUint(b, uint64(t.Urgent), 10)
+	b = append(b, `,"options":{`...)
+	b = appendJSONOptions(b, &t.Options)
+	b = append(b, `},"analysis":[`...)
+	if t.Analysis != 0 {
+		b = append(b, '"')
+		b = t.Analysis.AppendNames(b, `","`)
+		b = append(b, '"')
+	}
+	b = append(b, ']')
+	if t.Analysis.Has(decode.DupAck) && t.DupAckCount > 0 {
+		b = append(b, `,"dup_ack":`...)
+		b = strconv.AppendInt(b, int64(t.DupAckCount), 10)
+	}
+	if t.SrcState != decode.StateUnknown || t.DstState != decode.StateUnknown {
+		b = append(b, `,"states":{"src":"`...)
+		b = append(b, t.SrcState.String()...)
+		b = append(b, `","dst":"`...)
+		b = append(b, t.DstState.String()...)
+		b = append(b, `"}`...)
+	}
+	return append(b, '}')
+}
+
+func appendJSONOptions(b []byte, o *decode.Options) []byte {
+	sep := ""
+	field := func(name string) {
+		b = append(b, sep...)
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, `":`...)
+		sep = ","
+	}
+	if o.Set&decode.HasMSS != 0 {
+		field("mss")
+		b = strconv.AppendUint(b, uint64(o.MSS), 10)
+	}
+	if o.Set&decode.HasWScale != 0 {
+		field("wscale")
+		b = strconv.AppendUint(b, uint64(o.WScale), 10)
+	}
+	if o.Set&decode.HasSACKPerm != 0 {
+		field("sack_permitted")
+		b = append(b, "true"...)
+	}
+	if o.Set&decode.HasTimestamps != 0 {
+		field("tsval")
+		b = strconv.AppendUint(b, uint64(o.TSVal), 10)
+		field("tsecr")
+		b = strconv.AppendUint(b, uint64(o.TSEcr), 10)
+	}
+	if o.Set&decode.HasSACK != 0 {
+		field("sack")
+		b = append(b, '[')
+		for i := 0; i < o.NSACK; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendUint(b, uint64(o.SACK[i].Left), 10)
+			b = append(b, ',')
+			b = strconv.AppendUint(b, uint64(o.SACK[i].Right), 10)
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	if o.N > 0 {
+		field("kinds")
+		b = append(b, '[')
+		for i := 0; i < o.N; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, uint64(o.List[i].Kind), 10)
+		}
+		b = append(b, ']')
+	}
+	if o.Padding > 0 {
+		field("padding")
+		b = strconv.AppendInt(b, int64(o.Padding), 10)
+	}
+	return b
+}
+
+// NewJSONPacket builds the JSONPacket for p: the same object AppendJSON
+// writes, as a value for programs that want the structure rather than text.
+func NewJSONPacket(p *decode.Packet, o *Options) JSONPacket {
+	jp := JSONPacket{
+		N:         p.N,
+		Time:      string(appendRFC3339(nil, p.Time, timeDigits(p))),
+		Proto:     p.Proto.String(),
+		Src:       p.Src.Addr().String(),
+		SPort:     p.Src.Port(),
+		Dst:       p.Dst.Addr().String(),
+		DPort:     p.Dst.Port(),
+		Len:       p.Len,
+		Truncated: p.Truncated,
+		Malformed: p.Malformed,
+	}
+	if p.Conv != nil {
+		jp.Conv = p.Conv.ID
+	}
+	ip := &p.IP
+	jp.IP = JSONIP{
+		Version:    int(ip.Version),
+		HdrLen:     ip.HdrLen,
+		TOS:        int(ip.TOS),
+		Length:     int(ip.Length),
+		ID:         ip.ID,
+		Flags:      []string{},
+		FragOffset: int(ip.FragOffset),
+		TTL:        int(ip.TTL),
+		Proto:      int(ip.NextProto),
+	}
+	if fl := appendIPFlags(nil, ip, "", ",", ""); len(fl) > 0 {
+		jp.IP.Flags = splitComma(string(fl))
+	}
+	if ip.Version == 4 {
+		sum := ip.Checksum
+		jp.IP.Checksum = &sum
+		jp.IP.ChecksumStatus = ip.ChecksumStatus.String()
+	} else {
+		fl := ip.FlowLabel
+		jp.IP.FlowLabel = &fl
+		for i := 0; i < ip.NExt; i++ {
+			jp.IP.Ext = append(jp.IP.Ext, int(ip.Ext[i].Proto))
+		}
+	}
+	switch p.Proto {
+	case decode.ProtoTCP:
+		t := &p.TCP
+		jt := &JSONTCP{
+			Seq:            t.Seq,
+			Ack:            t.Ack,
+			RelSeq:         t.RelSeq,
+			RelAck:         t.RelAck,
+			Flags:          []string{},
+			Window:         t.Window,
+			HdrLen:         t.HdrLen(),
+			Reserved:       int(t.Reserved),
+			Checksum:       t.Checksum,
+			ChecksumStatus: t.ChecksumStatus.String(),
+			Urgent:         t.Urgent,
+			Analysis:       []string{},
+		}
+		if t.Flags != 0 {
+			jt.Flags = t.Flags.Names()
+		}
+		if t.WindowScaled >= 0 {
+			ws := t.WindowScaled
+			jt.WindowScaled = &ws
+		}
+		o := &t.Options
+		if o.Set&decode.HasMSS != 0 {
+			v := o.MSS
+			jt.Options.MSS = &v
+		}
+		if o.Set&decode.HasWScale != 0 {
+			v := o.WScale
+			jt.Options.WScale = &v
+		}
+		jt.Options.SACKPermitted = o.Set&decode.HasSACKPerm != 0
+		if o.Set&decode.HasTimestamps != 0 {
+			v, e := o.TSVal, o.TSEcr
+			jt.Options.TSVal, jt.Options.TSEcr = &v, &e
+		}
+		for i := 0; i < o.NSACK; i++ {
+			jt.Options.SACK = append(jt.Options.SACK, [2]uint32{o.SACK[i].Left, o.SACK[i].Right})
+		}
+		for i := 0; i < o.N; i++ {
+			jt.Options.Kinds = append(jt.Options.Kinds, int(o.List[i].Kind))
+		}
+		jt.Options.Padding = o.Padding
+		if t.Analysis != 0 {
+			jt.Analysis = t.Analysis.Names()
+		}
+		if t.Analysis.Has(decode.DupAck) {
+			jt.DupAck = t.DupAckCount
+		}
+		if t.SrcState != decode.StateUnknown || t.DstState != decode.StateUnknown {
+			jt.States = &JSONStates{Src: t.SrcState.String(), Dst: t.DstState.String()}
+		}
+		jp.TCP = jt
+	case decode.ProtoUDP:
+		jp.UDP = &JSONUDP{Length: p.UDP.Length, Checksum: p.UDP.Checksum, ChecksumStatus: p.UDP.ChecksumStatus.String()}
+	}
+	return jp
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}

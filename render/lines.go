@@ -1,0 +1,251 @@
+package render
+
+import (
+	"io"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/tcpshow/tcpshow/decode"
+)
+
+// Lines writes one line per TCP or UDP packet in the spirit of tcpdump -nn:
+// time, endpoints, flags, relative seq and ack, window, options, length,
+// then any analysis marks.
+type Lines struct {
+	w   io.Writer
+	o   Options
+	buf []byte
+}
+
+// NewLines returns a Lines renderer writing to w.
+func NewLines(w io.Writer, o Options) *Lines {
+	return &Lines{w: w, o: o, buf: make([]byte, 0, 512)}
+}
+
+// WritePacket writes p's line. Frames without TCP or UDP are not written.
+func (l *Lines) WritePacket(p *decode.Packet) error {
+	if p.Proto == decode.ProtoNone {
+		return nil
+	}
+	l.buf = AppendLine(l.buf[:0], p, &l.o)
+	l.buf = append(l.buf, '\n')
+	_, err := l.w.Write(l.buf)
+	return err
+}
+
+// Close does nothing: every line is written as it comes.
+func (l *Lines) Close() error { return nil }
+
+// ANSI colour sequences.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiGreen  = "\x1b[32m"
+	ansiDim    = "\x1b[2m"
+	ansiBold   = "\x1b[1m"
+)
+
+// AppendLine appends p's line (without a newline) to b.
+func AppendLine(b []byte, p *decode.Packet, o *Options) []byte {
+	b = appendClock(b, p.Time.In(o.loc()))
+	if p.IP.Version == 6 {
+		b = append(b, " IP6 "...)
+	} else {
+		b = append(b, " IP "...)
+	}
+	b = appendEndpoint(b, p.Src)
+	b = append(b, " > "...)
+	b = appendEndpoint(b, p.Dst)
+	b = append(b, ": "...)
+	switch p.Proto {
+	case decode.ProtoTCP:
+		b = appendTCPLine(b, p, o)
+	case decode.ProtoUDP:
+		b = append(b, "UDP, length "...)
+		b = strconv.AppendInt(b, int64(p.Len), 10)
+	}
+	if p.Truncated {
+		b = appendMark(b, o, ansiYellow, " [truncated]")
+	}
+	if p.Malformed {
+		b = appendMark(b, o, ansiRed, " [malformed]")
+	}
+	return b
+}
+
+// appendMark appends s, in colour c if colour is on.
+func appendMark(b []byte, o *Options, c, s string) []byte {
+	if o.Color {
+		b = append(b, c...)
+		b = append(b, s...)
+		return append(b, ansiReset...)
+	}
+	return append(b, s...)
+}
+
+func appendTCPLine(b []byte, p *decode.Packet, o *Options) []byte {
+	t := &p.TCP
+	b = append(b, '[')
+	if t.Flags == 0 {
+		b = append(b, "none"...)
+	} else if o.Color && t.Flags.Has(decode.RST) {
+		b = append(b, ansiRed...)
+		b = t.Flags.AppendNames(b, ", ")
+		b = append(b, ansiReset...)
+	} else {
+		b = t.Flags.AppendNames(b, ", ")
+	}
+	b = append(b, ']')
+	seq, ack := t.Seq, t.Ack
+	if t.Rel {
+		seq, ack = t.RelSeq, t.RelAck
+	}
+	sep := " "
+	if p.Len > 0 || t.Flags&(decode.SYN|decode.FIN|decode.RST) != 0 {
+		b = append(b, " seq "...)
+		b = strconv.AppendUint(b, uint64(seq), 10)
+		if p.Len > 0 {
+			b = append(b, ':')
+			b = strconv.AppendUint(b, uint64(seq+uint32(p.Len)), 10)
+		}
+		sep = ", "
+	}
+	if t.Flags.Has(decode.ACK) {
+		b = append(b, sep...)
+		b = append(b, "ack "...)
+		b = strconv.AppendUint(b, uint64(ack), 10)
+		sep = ", "
+	}
+	b = append(b, sep...)
+	b = append(b, "win "...)
+	if t.WindowScaled >= 0 {
+		b = strconv.AppendInt(b, int64(t.WindowScaled), 10)
+	} else {
+		b = strconv.AppendUint(b, uint64(t.Window), 10)
+	}
+	if t.Flags.Has(decode.URG) {
+		b = append(b, ", urg "...)
+		b = strconv.AppendUint(b, uint64(t.Urgent), 10)
+	}
+	if t.Options.N > 0 {
+		b = append(b, ", options ["...)
+		b = appendOptions(b, &t.Options)
+		b = append(b, ']')
+	}
+	b = append(b, ", length "...)
+	b = strconv.AppendInt(b, int64(p.Len), 10)
+	if t.Analysis != 0 {
+		if o.Color {
+			b = append(b, ansiYellow...)
+		}
+		b = append(b, " ["...)
+		b = appendAnalysis(b, t)
+		b = append(b, ']')
+		if o.Color {
+			b = append(b, ansiReset...)
+		}
+	}
+	return b
+}
+
+// appendAnalysis appends the analysis names of t, with the duplicate ACK's
+// number after dup_ack.
+func appendAnalysis(b []byte, t *decode.TCP) []byte {
+	b = t.Analysis.AppendNames(b, ", ")
+	if t.Analysis.Has(decode.DupAck) && t.DupAckCount > 0 {
+		b = append(b, " #"...)
+		b = strconv.AppendInt(b, int64(t.DupAckCount), 10)
+	}
+	return b
+}
+
+// appendOptions appends the options tcpdump-style:
+// "mss 65495,sackOK,TS val 1 ecr 0,nop,wscale 10".
+func appendOptions(b []byte, o *decode.Options) []byte {
+	for i := 0; i < o.N; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		opt := o.List[i]
+		d := o.Data(opt)
+		full := int(opt.Len) >= 2 && len(d) == int(opt.Len)-2
+		switch {
+		case opt.Kind == decode.OptMSS && full && len(d) == 2:
+			b = append(b, "mss "...)
+			b = strconv.AppendUint(b, uint64(o.MSS), 10)
+		case opt.Kind == decode.OptWScale && full && len(d) == 1:
+			b = append(b, "wscale "...)
+			b = strconv.AppendUint(b, uint64(o.WScale), 10)
+		case opt.Kind == decode.OptSACKPerm && opt.Len == 2:
+			b = append(b, "sackOK"...)
+		case opt.Kind == decode.OptTimestamp && full && len(d) == 8:
+			b = append(b, "TS val "...)
+			b = strconv.AppendUint(b, uint64(o.TSVal), 10)
+			b = append(b, " ecr "...)
+			b = strconv.AppendUint(b, uint64(o.TSEcr), 10)
+		case opt.Kind == decode.OptSACK && full && len(d)%8 == 0:
+			b = append(b, "sack "...)
+			b = strconv.AppendInt(b, int64(len(d)/8), 10)
+			for j := 0; j+8 <= len(d); j += 8 {
+				b = append(b, " {"...)
+				b = strconv.AppendUint(b, uint64(be32(d[j:])), 10)
+				b = append(b, ':')
+				b = strconv.AppendUint(b, uint64(be32(d[j+4:])), 10)
+				b = append(b, '}')
+			}
+		case opt.Kind == decode.OptNOP:
+			b = append(b, "nop"...)
+		case opt.Kind == decode.OptEOL:
+			b = append(b, "eol"...)
+		default:
+			if name := decode.OptionName(opt.Kind); name != "" && name != "exp" {
+				b = append(b, name...)
+			} else {
+				b = append(b, "kind "...)
+				b = strconv.AppendUint(b, uint64(opt.Kind), 10)
+			}
+			b = append(b, " len "...)
+			b = strconv.AppendUint(b, uint64(opt.Len), 10)
+		}
+	}
+	if o.Malformed {
+		b = append(b, ",malformed"...)
+	} else if o.Truncated {
+		b = append(b, ",…"...)
+	}
+	return b
+}
+
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// appendClock appends HH:MM:SS.ffffff.
+func appendClock(b []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, m)
+	b = append(b, ':')
+	b = append2(b, s)
+	b = append(b, '.')
+	us := t.Nanosecond() / 1000
+	for div := 100000; div > 0; div /= 10 {
+		b = append(b, byte('0'+us/div%10))
+	}
+	return b
+}
+
+func append2(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
+// appendEndpoint appends addr.port the way tcpdump -nn writes it.
+func appendEndpoint(b []byte, ap netip.AddrPort) []byte {
+	b = ap.Addr().AppendTo(b)
+	b = append(b, '.')
+	return strconv.AppendUint(b, uint64(ap.Port()), 10)
+}

@@ -1,0 +1,49 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tcpshow/tcpshow/decode"
+)
+
+// Writer is an output format. It sees every decoded frame in capture order,
+// frames without TCP or UDP included (most formats skip those), and is
+// closed at the end of the input, when formats that hold conversations
+// write what they hold.
+type Writer interface {
+	// WritePacket renders or records p. p and the bytes it points into are
+	// valid only during the call.
+	WritePacket(p *decode.Packet) error
+	// Close writes anything still held. It does not close the io.Writer.
+	Close() error
+}
+
+// Format describes an output format.
+type Format struct {
+	Name string
+	Help string
+	New  func(w io.Writer, o Options) Writer
+}
+
+// Formats lists the output formats, in the order help shows them.
+func Formats() []Format {
+	return []Format{
+		{Name: "lines", Help: "one line per packet, like tcpdump -nn", New: func(w io.Writer, o Options) Writer { return NewLines(w, o) }},
+		{Name: "table", Help: "a table of every header field of each packet", New: func(w io.Writer, o Options) Writer { return NewTable(w, o) }},
+		{Name: "json", Help: "one JSON object per packet and line (see README)", New: func(w io.Writer, o Options) Writer { return NewJSON(w, o) }},
+	}
+}
+
+// New returns the Writer for the named format.
+func New(format string, w io.Writer, o Options) (Writer, error) {
+	var names []string
+	for _, f := range Formats() {
+		if f.Name == format {
+			return f.New(w, o), nil
+		}
+		names = append(names, f.Name)
+	}
+	return nil, fmt.Errorf("unknown format %q (choose %s)", format, strings.Join(names, ", "))
+}
