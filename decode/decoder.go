@@ -252,13 +252,22 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 	next := ip.Protocol
 	payload := d.ip6.Payload
 	wire := int(d.ip6.Length)
-	if d.ip6.HopByHop != nil {
-		n := d.ip6.HopByHop.ActualLength
+	if hbh := d.ip6.HopByHop; hbh != nil {
+		n := hbh.ActualLength
 		ip.Ext[0] = ExtHeader{Proto: protoHopByHop, Len: uint16(n)}
 		ip.NExt = 1
 		ip.HdrLen += n
+		if wire == 0 {
+			// A jumbogram (RFC 2675): the length is in the hop-by-hop
+			// header's Jumbo Payload option and counts that header.
+			for _, o := range hbh.Options {
+				if o.OptionType == layers.IPv6HopByHopOptionJumbogram && len(o.OptionData) == 4 {
+					wire = int(binary.BigEndian.Uint32(o.OptionData))
+				}
+			}
+		}
 		wire -= n
-		next = uint8(d.ip6.HopByHop.NextHeader)
+		next = uint8(hbh.NextHeader)
 	}
 	for ip.NExt < maxExt {
 		cur := next
@@ -428,7 +437,12 @@ func (d *Decoder) decodeUDP(b []byte, wire int, pseudo uint32, frag bool, p *Pac
 	u.Checksum = d.udp.Checksum
 	p.Src = netip.AddrPortFrom(p.IP.Src, u.SrcPort)
 	p.Dst = netip.AddrPortFrom(p.IP.Dst, u.DstPort)
+	// The payload length is what the UDP header declares, as tcpdump and
+	// Wireshark report it; a zero length (an IPv6 jumbogram) defers to IP.
 	p.Len = max(wire-8, 0)
+	if u.Length >= 8 {
+		p.Len = int(u.Length) - 8
+	}
 	if int(u.Length) != wire && !(u.Length == 0 && p.IP.Version == 6) {
 		p.Malformed = true
 	}

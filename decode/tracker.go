@@ -127,8 +127,12 @@ func trackTCP(c *Conversation, d Dir, p *Packet) {
 	if t.Flags.Has(SYN) {
 		fwd.base, fwd.baseSet = t.Seq, true
 		shift := int8(wscaleNone)
-		if t.Options.Set&HasWScale != 0 {
+		switch {
+		case t.Options.Set&HasWScale != 0:
 			shift = int8(min(t.Options.WScale, 14))
+		case t.Options.Truncated || t.HdrCaptured < t.HdrLen():
+			// The capture cut the options short: the option may be there.
+			shift = wscaleUnknown
 		}
 		fwd.wscale = shift
 		if t.Flags.Has(ACK) {

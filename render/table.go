@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mattn/go-runewidth"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -71,32 +72,56 @@ func packetTitle(p *decode.Packet, o *Options) string {
 		b = p.TCP.Flags.AppendNames(b, ", ")
 		b = append(b, ']')
 	}
-	b = append(b, ", "...)
+	b = append(b, " len "...)
 	b = strconv.AppendInt(b, int64(p.Len), 10)
-	b = append(b, " bytes of payload"...)
 	if p.Truncated {
-		b = append(b, ", truncated by the capture"...)
+		b = append(b, " (truncated)"...)
 	}
 	if p.Malformed {
-		b = append(b, ", malformed"...)
+		b = append(b, " (malformed)"...)
 	}
 	return string(b)
 }
 
 // WriteTable writes rows under header as a tablewriter table, with plain
-// ASCII borders if o.ASCII.
+// ASCII borders if o.ASCII. With o.Width set (a terminal), the last column
+// wraps so that the table fits the width where it can.
 func WriteTable(w io.Writer, o *Options, header []string, rows [][]string) error {
 	style := tw.StyleLight
 	if o.ASCII {
 		style = tw.StyleASCII
 	}
-	tbl := tablewriter.NewTable(w,
+	opts := []tablewriter.Option{
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(style)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
-	)
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	}
+	if o.Width > 0 && len(header) > 1 {
+		// Each column takes its widest cell plus a space either side and a
+		// border; the last column gets what remains, at least 16 columns.
+		used := 1
+		for c := 0; c < len(header)-1; c++ {
+			wc := runewidth.StringWidth(header[c])
+			for _, r := range rows {
+				if c < len(r) {
+					wc = max(wc, runewidth.StringWidth(r[c]))
+				}
+			}
+			used += wc + 3
+		}
+		last := max(o.Width-used-4, 16)
+		opts = append(opts,
+			tablewriter.WithRowAutoWrap(tw.WrapNormal),
+			tablewriter.WithRowConfig(tw.CellConfig{
+				Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNormal},
+				Alignment:    tw.CellAlignment{Global: tw.AlignLeft},
+				Padding:      tw.CellPadding{Global: tw.PaddingDefault},
+				ColMaxWidths: tw.CellWidth{PerColumn: tw.NewMapper[int, int]().Set(len(header)-1, last)},
+			}))
+	}
+	tbl := tablewriter.NewTable(w, opts...)
 	tbl.Header(header)
 	if err := tbl.Bulk(rows); err != nil {
 		return fmt.Errorf("render: table: %w", err)
@@ -313,7 +338,7 @@ func relRaw(rel bool, r, raw uint32) string {
 	if !rel {
 		return fmt.Sprintf("raw %d", raw)
 	}
-	return fmt.Sprintf("%d (relative) · %d (raw)", r, raw)
+	return fmt.Sprintf("rel %d · raw %d", r, raw)
 }
 
 func ecnName(e uint8) string {
