@@ -107,6 +107,7 @@ var ErrTruncated = errors.New("file ends in the middle of a record (cut short?)"
 // File reads frames from a pcap or pcapng stream.
 type File struct {
 	name     string
+	br       *bufio.Reader
 	format   Format
 	closer   io.Closer
 	pcap     *pcapgo.Reader
@@ -170,7 +171,7 @@ func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
 	case err != nil:
 		return nil, &Error{Name: name, Err: fmt.Errorf("only %d bytes, too short for a capture file header", len(magic))}
 	}
-	src := &File{name: name, closer: closer}
+	src := &File{name: name, closer: closer, br: br}
 	switch binary.LittleEndian.Uint32(magic) {
 	case magicPcapMicro, magicPcapNano, magicPcapMicroBE, magicPcapNanoBE:
 		src.format = FormatPcap
@@ -206,6 +207,11 @@ func (f *File) Name() string { return f.name }
 
 // Format reports whether the file is pcap or pcapng.
 func (f *File) Format() Format { return f.format }
+
+// Buffered returns how many bytes of the file have been read ahead and not
+// yet returned. At zero, the next call to Next may wait for input: a reader
+// of a pipe can flush its output then, so that packets appear as they come.
+func (f *File) Buffered() int { return f.br.Buffered() }
 
 // Records returns how many records (frames) have been read so far.
 func (f *File) Records() int { return f.records }

@@ -88,6 +88,9 @@ func (d *Decoder) Decode(n int, f capture.Frame, p *Packet) {
 	etype, payload, ok := d.decodeLink(f.LinkType, data, p)
 	if !ok {
 		p.Truncated = p.Truncated || d.fb.truncated
+		if p.Truncated && p.CapLen >= p.WireLen {
+			p.Truncated, p.Malformed = false, true
+		}
 		return
 	}
 	p.Link.HdrLen = len(data) - len(payload)
@@ -101,6 +104,11 @@ func (d *Decoder) Decode(n int, f capture.Frame, p *Packet) {
 		p.Skip, p.SkipDetail = SkipNotIP, int(etype)
 	}
 	p.Truncated = p.Truncated || d.fb.truncated
+	if p.Truncated && p.CapLen >= p.WireLen {
+		// The whole frame was captured: it is the packet, not the capture,
+		// that is shorter than its headers claim.
+		p.Truncated, p.Malformed = false, true
+	}
 }
 
 // decodeLink decodes the link layer and returns the EtherType of what it
@@ -159,10 +167,11 @@ func (d *Decoder) decodeLink(lt layers.LinkType, data []byte, p *Packet) (uint16
 		if len(data) == 0 {
 			return d.linkShort(p)
 		}
-		switch data[0] >> 4 {
-		case 4:
+		v := data[0] >> 4
+		switch {
+		case v == 4 && lt != layers.LinkTypeIPv6:
 			return etherTypeIPv4, data, true
-		case 6:
+		case v == 6 && lt != layers.LinkTypeIPv4:
 			return etherTypeIPv6, data, true
 		}
 		p.Skip, p.SkipDetail = SkipNotIP, int(data[0]>>4)
@@ -194,7 +203,7 @@ func (d *Decoder) decodeIPv4(b []byte, p *Packet) {
 	ip.Dst = netip.AddrFrom4([4]byte(d.ip4.DstIP))
 	ip.HdrLen = int(d.ip4.IHL) * 4
 	ip.TOS = d.ip4.TOS
-	ip.Length = d.ip4.Length
+	ip.Length = int(d.ip4.Length)
 	ip.ID = uint32(d.ip4.Id)
 	ip.Flags = uint8(d.ip4.Flags)
 	ip.FragOffset = d.ip4.FragOffset
@@ -213,15 +222,16 @@ func (d *Decoder) decodeIPv4(b []byte, p *Packet) {
 		return
 	}
 	wire := int(d.ip4.Length) - ip.HdrLen
-	if d.ip4.Length == 0 {
-		// A zero total length (TCP segmentation offload) means the frame
-		// length stands for it, as gopacket and Wireshark assume.
-		wire = len(d.ip4.Payload)
+	if binary.BigEndian.Uint16(b[2:4]) == 0 {
+		// A zero total length (segmentation offload, BIG TCP) means the
+		// frame's length stands for it, as gopacket and Wireshark assume.
+		ip.Length = len(b)
+		wire = len(b) - ip.HdrLen
 	}
 	var sum uint32
 	sum += uint32(binary.BigEndian.Uint16(d.ip4.SrcIP[0:2])) + uint32(binary.BigEndian.Uint16(d.ip4.SrcIP[2:4]))
 	sum += uint32(binary.BigEndian.Uint16(d.ip4.DstIP[0:2])) + uint32(binary.BigEndian.Uint16(d.ip4.DstIP[2:4]))
-	sum += uint32(ip.Protocol) + uint32(wire)
+	sum += uint32(ip.Protocol)
 	d.decodeTransport(d.ip4.Payload, wire, sum, ip.IsFragment(), p)
 }
 
@@ -241,7 +251,7 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 	ip.HdrLen = 40
 	ip.TOS = d.ip6.TrafficClass
 	ip.FlowLabel = d.ip6.FlowLabel
-	ip.Length = d.ip6.Length
+	ip.Length = int(d.ip6.Length)
 	ip.TTL = d.ip6.HopLimit
 	ip.Protocol = uint8(d.ip6.NextHeader)
 	ip.ChecksumStatus = ChecksumUnverified
@@ -251,6 +261,9 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 	}
 	next := ip.Protocol
 	payload := d.ip6.Payload
+	// The checksum's pseudo header names the final destination, which a
+	// routing header still on its way holds (RFC 8200 §8.1).
+	dst := [16]byte(d.ip6.DstIP)
 	wire := int(d.ip6.Length)
 	if hbh := d.ip6.HopByHop; hbh != nil {
 		n := hbh.ActualLength
@@ -292,6 +305,9 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 			}
 			n = len(d.ext.Contents)
 			next, payload = uint8(d.ext.NextHeader), d.ext.Payload
+			if cur == protoRouting {
+				finalDestination(d.ext.Contents, &dst)
+			}
 		case protoAH:
 			// The AH length counts 32-bit words minus two (RFC 4302).
 			if len(payload) < 2 {
@@ -322,21 +338,45 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 	}
 	var sum uint32
 	for i := 0; i < 16; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(d.ip6.SrcIP[i:])) + uint32(binary.BigEndian.Uint16(d.ip6.DstIP[i:]))
+		sum += uint32(binary.BigEndian.Uint16(d.ip6.SrcIP[i:])) + uint32(binary.BigEndian.Uint16(dst[i:]))
 	}
-	sum += uint32(next) + uint32(wire&0xffff) + uint32(wire>>16)
+	sum += uint32(next)
 	d.decodeTransport(payload, wire, sum, ip.IsFragment(), p)
+}
+
+// finalDestination sets dst to the final destination named by routing
+// header h if segments remain: the last address of a type 0 or type 2
+// header, or the first entry of a segment routing header (type 4), which
+// lists segments in reverse order.
+func finalDestination(h []byte, dst *[16]byte) {
+	if len(h) < 24 || h[3] == 0 {
+		return
+	}
+	switch h[2] {
+	case 0:
+		n := (len(h) - 8) / 16
+		copy(dst[:], h[8+16*(n-1):])
+	case 2, 4:
+		copy(dst[:], h[8:24])
+	}
 }
 
 // decodeTransport decodes the TCP or UDP header in b. wire is the length of
 // the transport segment the IP header declares, pseudo the checksum of the
-// IP pseudo header, frag whether the IP packet is a first fragment.
+// IP pseudo header's addresses and protocol (verify adds the length), frag
+// whether the IP packet is a first fragment.
 func (d *Decoder) decodeTransport(b []byte, wire int, pseudo uint32, frag bool, p *Packet) {
 	if wire < 0 {
 		wire = 0
 	}
 	if len(b) > wire {
 		b = b[:wire]
+	}
+	if wire > len(b) && p.CapLen >= p.WireLen {
+		// The IP header claims more than the whole frame holds: the packet
+		// is malformed, and what the frame holds is all there is.
+		p.Malformed = true
+		wire = len(b)
 	}
 	switch p.IP.NextProto {
 	case protoTCP:
@@ -438,10 +478,11 @@ func (d *Decoder) decodeUDP(b []byte, wire int, pseudo uint32, frag bool, p *Pac
 	p.Src = netip.AddrPortFrom(p.IP.Src, u.SrcPort)
 	p.Dst = netip.AddrPortFrom(p.IP.Dst, u.DstPort)
 	// The payload length is what the UDP header declares, as tcpdump and
-	// Wireshark report it; a zero length (an IPv6 jumbogram) defers to IP.
+	// Wireshark report it, within what the IP packet holds; a zero length
+	// (an IPv6 jumbogram) defers to IP.
 	p.Len = max(wire-8, 0)
 	if u.Length >= 8 {
-		p.Len = int(u.Length) - 8
+		p.Len = min(int(u.Length), wire) - 8
 	}
 	if int(u.Length) != wire && !(u.Length == 0 && p.IP.Version == 6) {
 		p.Malformed = true
@@ -449,19 +490,27 @@ func (d *Decoder) decodeUDP(b []byte, wire int, pseudo uint32, frag bool, p *Pac
 	if len(b) > 8 {
 		p.Payload = b[8:]
 	}
+	// The checksum covers the datagram as its own length field declares it
+	// (RFC 768), the pseudo header included.
+	covered := wire
+	if u.Length >= 8 {
+		covered = int(u.Length)
+	}
 	switch {
-	case p.Truncated || len(b) < wire || frag:
-		u.ChecksumStatus = ChecksumUnverified
 	case u.Checksum == 0 && p.IP.Version == 4:
 		u.ChecksumStatus = ChecksumAbsent
+	case covered > wire || covered > len(b) || frag:
+		u.ChecksumStatus = ChecksumUnverified
 	default:
-		u.ChecksumStatus = verify(b, pseudo)
+		u.ChecksumStatus = verify(b[:covered], pseudo)
 	}
 }
 
-// verify checks the Internet checksum of a transport segment b whose
-// pseudo-header sum is pseudo.
+// verify checks the Internet checksum of a transport segment b, with pseudo
+// the sum of the pseudo header's addresses and protocol; the segment length
+// it adds is len(b).
 func verify(b []byte, pseudo uint32) ChecksumStatus {
+	pseudo += uint32(len(b)&0xffff) + uint32(len(b)>>16)
 	if gopacket.FoldChecksum(gopacket.ComputeChecksum(b, pseudo)) == 0 {
 		return ChecksumCorrect
 	}

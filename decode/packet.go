@@ -171,7 +171,9 @@ type IP struct {
 	// in the upper six bits, ECN in the lower two.
 	TOS uint8
 	// Length is the IPv4 Total Length field, or the IPv6 Payload Length.
-	Length uint16
+	// For an IPv4 total length of zero (segmentation offload) it is the
+	// frame's IP length, which may exceed 65535.
+	Length int
 	// ID is the IPv4 Identification field, or the IPv6 fragment header's.
 	ID uint32
 	// Flags holds the IPv4 flags (bit 2 reserved, bit 1 DF, bit 0 MF); for

@@ -152,6 +152,9 @@ func trackTCP(c *Conversation, d Dir, p *Packet) {
 		rev.base, rev.baseSet = t.Ack-1, true
 	}
 	t.RelSeq = t.Seq - fwd.base
+	// Without the ACK flag the field means nothing; Wireshark then shows
+	// it as it is, and so does tcpshow.
+	t.RelAck = t.Ack
 	if t.Flags.Has(ACK) {
 		t.RelAck = t.Ack - rev.base
 	}

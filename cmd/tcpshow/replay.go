@@ -111,7 +111,15 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return usagef("%v", err)
 	}
 	s := decode.NewStream(src, decode.NewTracker())
-	readErr := pump(ctx, s, w)
+	// Flush whenever the input has nothing more read ahead, so that a
+	// capture streamed through a pipe shows its packets as they arrive.
+	idle := func() error {
+		if src.Buffered() == 0 {
+			return out.Flush()
+		}
+		return nil
+	}
+	readErr := pump(ctx, s, w, idle)
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err
 	}
@@ -123,11 +131,17 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 }
 
 // pump moves every packet of s into w until the input ends, ctx is
-// cancelled or writing fails. A clean end of input returns nil.
-func pump(ctx context.Context, s *decode.Stream, w render.Writer) error {
+// cancelled or writing fails. A clean end of input returns nil. idle, if not
+// nil, is called before each read.
+func pump(ctx context.Context, s *decode.Stream, w render.Writer, idle func() error) error {
 	for i := 0; ; i++ {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return nil
+		}
+		if idle != nil {
+			if err := idle(); err != nil {
+				return err
+			}
 		}
 		p, err := s.Next()
 		if err == io.EOF {
