@@ -114,6 +114,8 @@ type File struct {
 	ng       *pcapgo.NgReader
 	linkType layers.LinkType
 	records  int
+	// lenient holds records that pcapgo refused (see Next).
+	lenient []byte
 	// nano caches, per pcapng interface, whether its timestamps have
 	// nanosecond precision; for pcap files nano[0] covers every record.
 	nano []bool
@@ -253,6 +255,13 @@ func (f *File) Next() (Frame, error) {
 	)
 	if f.pcap != nil {
 		data, ci, err = f.pcap.ZeroCopyReadPacketData()
+		if err != nil && ci.CaptureLength > ci.Length && ci.CaptureLength <= maxLenientRecord {
+			// pcapgo refuses a record that captured more than the packet's
+			// length, before reading its data. libpcap and tcpdump read such
+			// records, so tcpshow does too: the capture length wins.
+			data, err = f.readRecordData(ci.CaptureLength)
+			ci.Length = ci.CaptureLength
+		}
 	} else {
 		data, ci, err = f.ng.ZeroCopyReadPacketData()
 		if err == nil && len(ci.AncillaryData) > 0 {
@@ -283,6 +292,25 @@ func (f *File) Next() (Frame, error) {
 		Interface: ci.InterfaceIndex,
 		Data:      data,
 	}, nil
+}
+
+// maxLenientRecord bounds the records read despite a capture length above
+// their packet length: libpcap's largest snap length.
+const maxLenientRecord = 262144
+
+// readRecordData reads n bytes of record data that pcapgo left unread.
+func (f *File) readRecordData(n int) ([]byte, error) {
+	if cap(f.lenient) < n {
+		f.lenient = make([]byte, n)
+	}
+	data := f.lenient[:n]
+	if _, err := io.ReadFull(f.br, data); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return data, nil
 }
 
 // isNano reports whether frames of interface i have nanosecond timestamps.

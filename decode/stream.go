@@ -100,7 +100,10 @@ func (c SkipCount) String() string {
 	case SkipNotIP:
 		return fmt.Sprintf("not IP (EtherType or family %#04x)", c.Detail)
 	case SkipProtocol:
-		return fmt.Sprintf("not TCP or UDP (IP protocol %d, %s)", c.Detail, layers.IPProtocol(c.Detail))
+		if name := layers.IPProtocol(c.Detail).String(); !strings.HasPrefix(name, "Unknown") {
+			return fmt.Sprintf("not TCP or UDP (IP protocol %d, %s)", c.Detail, name)
+		}
+		return fmt.Sprintf("not TCP or UDP (IP protocol %d)", c.Detail)
 	case SkipFragment:
 		return "non-first IP fragments (not reassembled)"
 	case SkipMalformed:
@@ -112,6 +115,14 @@ func (c SkipCount) String() string {
 // linkTypeName names a link type the way tcpdump's documentation does.
 func linkTypeName(lt int) string {
 	switch lt {
+	case 6:
+		return "Token Ring"
+	case 7:
+		return "ARCNET"
+	case 8:
+		return "SLIP"
+	case 10:
+		return "FDDI"
 	case 105:
 		return "802.11"
 	case 119:
