@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -21,6 +20,7 @@ type outputFlags struct {
 	ascii  bool
 	color  string
 	utc    bool
+	out    string
 }
 
 func (f *outputFlags) register(fs *flag.FlagSet) {
@@ -32,6 +32,7 @@ func (f *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.StringVar(&f.color, "color", "auto", "colour `when`: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&f.utc, "utc", false, "print wall-clock times in UTC instead of local time")
+	fs.StringVar(&f.out, "o", "", "write the output to `FILE` instead of standard output (replaced only once complete)")
 }
 
 // options turns the flags into render options for e's terminal.
@@ -49,8 +50,11 @@ func (f *outputFlags) options(e *env) (render.Options, error) {
 	default:
 		return o, usagef("--color must be auto, always or never, not %q", f.color)
 	}
-	if e.terminal && e.width != nil {
+	if e.terminal && e.width != nil && (f.out == "" || f.out == "-") {
 		o.Width = e.width()
+	}
+	if f.out != "" && f.out != "-" && f.color != "always" {
+		o.Color = false
 	}
 	return o, nil
 }
@@ -67,6 +71,7 @@ libpcap nor root.
 Examples:
   tcpshow replay testdata/handshake.pcap
   tcpshow replay --format table --ascii testdata/handshake.pcap
+  tcpshow replay --format header -o headers.txt testdata/handshake.pcap
   tcpshow replay --format json student.pcap | jq 'select(.tcp.flags == ["SYN"])'
   tcpdump -i lo -w - | tcpshow replay -`,
 		run: runReplay,
@@ -105,11 +110,14 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	defer src.Close()
 
-	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	w, err := render.New(of.format, out, opts)
-	if err != nil {
+	if _, err := render.New(of.format, io.Discard, opts); err != nil {
 		return usagef("%v", err)
 	}
+	out, err := openOutput(e, of.out)
+	if err != nil {
+		return err
+	}
+	w, _ := render.New(of.format, out, opts)
 	s := decode.NewStream(src, decode.NewTracker())
 	// Flush whenever the input has nothing more read ahead, so that a
 	// capture streamed through a pipe shows its packets as they arrive.
@@ -123,7 +131,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err
 	}
-	if err := out.Flush(); err != nil && readErr == nil {
+	// What was read before a damaged part of the capture is kept, as it is
+	// on standard output.
+	if err := out.finish(true); err != nil && readErr == nil {
 		readErr = err
 	}
 	reportSkipped(e, s)
