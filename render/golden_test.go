@@ -104,6 +104,9 @@ var goldenFormats = []struct {
 	{"table-ascii", "table", Options{ASCII: true}},
 	{"table-80", "table", Options{Width: 80}},
 	{"json", "json", Options{}},
+	{"header", "header", Options{}},
+	{"header-ascii", "header", Options{ASCII: true}},
+	{"rtt", "rtt", Options{}},
 }
 
 func TestGolden(t *testing.T) {
