@@ -107,6 +107,9 @@ var goldenFormats = []struct {
 	{"header", "header", Options{}},
 	{"header-ascii", "header", Options{ASCII: true}},
 	{"rtt", "rtt", Options{}},
+	{"ladder", "ladder", Options{}},
+	{"ladder-ascii", "ladder", Options{ASCII: true}},
+	{"ladder-wide", "ladder", Options{Width: 132}},
 }
 
 func TestGolden(t *testing.T) {

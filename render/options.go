@@ -13,6 +13,12 @@ type Options struct {
 	Location *time.Location
 	// Width is the terminal width the output should fit; 0 means 80.
 	Width int
+	// MaxRows is how many packets a ladder holds per conversation before it
+	// summarises the middle; 0 means DefaultMaxRows.
+	MaxRows int
+	// Raw shows raw sequence and acknowledgment numbers on ladder arrows
+	// instead of relative ones.
+	Raw bool
 }
 
 // loc returns the time zone to print wall-clock times in.

@@ -20,6 +20,15 @@ type Writer interface {
 	Close() error
 }
 
+// ConversationEnder is implemented by the Writers that hold conversations
+// (the ladder and the drawings built on it). A tracker's
+// decode.TrackerOptions.OnEnd calls EndConversation when it forgets a
+// conversation, so that its diagram is written as soon as it ends and its
+// memory freed; Close writes whatever is still held.
+type ConversationEnder interface {
+	EndConversation(c *decode.Conversation) error
+}
+
 // Format describes an output format.
 type Format struct {
 	Name string
@@ -30,6 +39,7 @@ type Format struct {
 // Formats lists the output formats, in the order help shows them.
 func Formats() []Format {
 	return []Format{
+		{Name: "ladder", Help: "a ladder diagram per conversation, with both sides' TCP states", New: func(w io.Writer, o Options) Writer { return NewLadder(w, o) }},
 		{Name: "lines", Help: "one line per packet, like tcpdump -nn", New: func(w io.Writer, o Options) Writer { return NewLines(w, o) }},
 		{Name: "table", Help: "a table of every header field of each packet", New: func(w io.Writer, o Options) Writer { return NewTable(w, o) }},
 		{Name: "header", Help: "each packet's TCP or UDP header drawn as the RFC's 32-bit figure", New: func(w io.Writer, o Options) Writer { return NewHeader(w, o) }},

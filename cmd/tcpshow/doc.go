@@ -1,6 +1,8 @@
 // Command tcpshow shows what TCP and UDP sockets do on the wire: it replays
-// a capture file, decodes every IP, TCP and UDP header field, and prints one
-// line per packet, a table of header fields, or JSON for programs.
+// a capture file, decodes every IP, TCP and UDP header field, and draws each
+// conversation as a ladder diagram with both sides' TCP states (the
+// default), or prints one line per packet, a table of header fields, or
+// JSON for programs.
 //
 // Usage:
 //
@@ -11,6 +13,9 @@
 // Examples:
 //
 //	tcpshow replay testdata/handshake.pcap
+//	tcpshow replay --ascii --raw testdata/refused.pcap
+//	tcpshow replay --conv 2 --max-rows 40 big.pcap
+//	tcpshow replay --host 127.0.0.1 --port 18080 --format lines student.pcap
 //	tcpshow replay --format table --ascii testdata/handshake.pcap
 //	tcpshow replay --format json student.pcap | jq .tcp.flags
 //	tcpdump -i lo -w - | tcpshow replay -

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,28 +18,72 @@ import (
 
 // outputFlags are the flags of every command that renders packets.
 type outputFlags struct {
-	format string
-	ascii  bool
-	color  string
-	utc    bool
-	out    string
+	format  string
+	ascii   bool
+	color   string
+	utc     bool
+	out     string
+	maxRows int
+	raw     bool
+	sel     render.Selection
 }
 
+// register adds the output flags to fs. The default format is f.format if
+// set, else the ladder.
 func (f *outputFlags) register(fs *flag.FlagSet) {
 	var names []string
 	for _, ft := range render.Formats() {
 		names = append(names, ft.Name)
 	}
-	fs.StringVar(&f.format, "format", "lines", "output `format`: "+strings.Join(names, ", "))
+	def := f.format
+	if def == "" {
+		def = "ladder"
+	}
+	fs.StringVar(&f.format, "format", def, "output `format`: "+strings.Join(names, ", "))
 	fs.BoolVar(&f.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.StringVar(&f.color, "color", "auto", "colour `when`: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&f.utc, "utc", false, "print wall-clock times in UTC instead of local time")
 	fs.StringVar(&f.out, "o", "", "write the output to `FILE` instead of standard output (replaced only once complete)")
+	fs.IntVar(&f.maxRows, "max-rows", render.DefaultMaxRows, "show at most `N` packets per conversation in a ladder, summarising the middle of longer ones in one row")
+	fs.BoolVar(&f.raw, "raw", false, "show raw sequence and acknowledgment numbers on ladder arrows instead of relative ones")
+	fs.Func("conv", "show only conversation `N` (numbered as in the ladders, JSON conv and the summary); repeat or use commas for several", func(v string) error {
+		for _, part := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a conversation number from 1, not %q", part)
+			}
+			f.sel.Convs = append(f.sel.Convs, n)
+		}
+		return nil
+	})
+	fs.Func("host", "show only conversations with an endpoint at `ADDR` (IPv4 or IPv6); repeatable", func(v string) error {
+		for _, part := range strings.Split(v, ",") {
+			a, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(part), "[]"))
+			if err != nil {
+				return fmt.Errorf("want an IP address, not %q", part)
+			}
+			f.sel.Hosts = append(f.sel.Hosts, a)
+		}
+		return nil
+	})
+	fs.Func("port", "show only conversations with an endpoint on `PORT`; repeatable", func(v string) error {
+		for _, part := range strings.Split(v, ",") {
+			n, err := strconv.ParseUint(strings.TrimSpace(part), 10, 16)
+			if err != nil || n == 0 {
+				return fmt.Errorf("want a port from 1 to 65535, not %q", part)
+			}
+			f.sel.Ports = append(f.sel.Ports, uint16(n))
+		}
+		return nil
+	})
 }
 
 // options turns the flags into render options for e's terminal.
 func (f *outputFlags) options(e *env) (render.Options, error) {
-	o := render.Options{ASCII: f.ascii, Location: time.Local}
+	if f.maxRows < 2 {
+		return render.Options{}, usagef("--max-rows must be at least 2, not %d", f.maxRows)
+	}
+	o := render.Options{ASCII: f.ascii, Location: time.Local, MaxRows: f.maxRows, Raw: f.raw}
 	if f.utc {
 		o.Location = time.UTC
 	}
@@ -68,8 +114,19 @@ func replayCommand() *command {
 standard input) and shows its TCP and UDP packets. Replay needs neither
 libpcap nor root.
 
+By default each conversation is drawn as a ladder diagram, as RFC 9293 draws
+connections: the client's lane on the left, the server's on the right, one
+arrow per packet labelled with its flags, relative seq (end-exclusive, seq
+1:18 is bytes 1 to 17), ack, length and window (the SYNs also show MSS,
+window scale, SACK-permitted and timestamps), each side's TCP state on the
+row that changes it, and the milliseconds since the conversation's first
+packet. A ladder is written as soon as its conversation ends.
+
 Examples:
   tcpshow replay testdata/handshake.pcap
+  tcpshow replay --ascii --raw testdata/refused.pcap
+  tcpshow replay --conv 2 --max-rows 40 big.pcap
+  tcpshow replay --host 127.0.0.1 --port 18080 --format lines student.pcap
   tcpshow replay --format table --ascii testdata/handshake.pcap
   tcpshow replay --format header -o headers.txt testdata/handshake.pcap
   tcpshow replay --format json student.pcap | jq 'select(.tcp.flags == ["SYN"])'
@@ -117,7 +174,8 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, _ := render.New(of.format, out, opts)
+	fw, _ := render.New(of.format, out, opts)
+	w := render.Select(fw, of.sel)
 	s := decode.NewStream(src, decode.NewTracker())
 	// Flush whenever the input has nothing more read ahead, so that a
 	// capture streamed through a pipe shows its packets as they arrive.

@@ -1,0 +1,489 @@
+package render
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tcpshow/tcpshow/decode"
+)
+
+// DefaultMaxRows is how many packets a Collector holds per conversation
+// when CollectorOptions.MaxRows is zero.
+const DefaultMaxRows = 200
+
+// maxPendingCalls bounds the socket calls a Collector holds that no
+// finished conversation has claimed yet.
+const maxPendingCalls = 4096
+
+// CollectorOptions configures a Collector.
+type CollectorOptions struct {
+	// MaxRows is how many packets a diagram holds per conversation: the
+	// first half and the last half of a longer conversation are kept and
+	// the middle is summarised in one RowElided row. 0 means
+	// DefaultMaxRows; the least is 2.
+	MaxRows int
+}
+
+// Collector builds a Diagram per conversation from the packets and socket
+// calls it is given, and hands each finished diagram to a draw function:
+// when the tracker ends the conversation (EndConversation) or at Close.
+// Every ladder-like format (text, SVG, HTML, Mermaid, PlantUML) is a
+// Collector with its own draw function:
+//
+//	c := render.NewCollector(render.CollectorOptions{}, func(d *render.Diagram) error {
+//		return drawSVG(w, d)
+//	})
+//
+// A Collector is a Writer, a CallWriter and a ConversationEnder. Packets
+// must have been through a decode.Tracker (p.Conv set); others are
+// ignored. Memory is bounded by the open conversations times MaxRows,
+// never by the length of a conversation. A Collector is not safe for
+// concurrent use.
+type Collector struct {
+	maxRows int
+	draw    func(*Diagram) error
+	convs   map[int]*builder
+	// calls are socket calls not yet given to a diagram, in arrival order.
+	calls []Call
+}
+
+// NewCollector returns a Collector that calls draw with each finished
+// diagram, in the order conversations end (and in ID order at Close).
+func NewCollector(o CollectorOptions, draw func(*Diagram) error) *Collector {
+	m := o.MaxRows
+	if m == 0 {
+		m = DefaultMaxRows
+	}
+	m = max(m, 2)
+	return &Collector{maxRows: m, draw: draw, convs: make(map[int]*builder)}
+}
+
+// builder is what a Collector holds about one conversation.
+type builder struct {
+	d    Diagram
+	conv *decode.Conversation
+	// head holds the first packets, tail a ring of the latest ones
+	// (tailLen of them, the oldest at tailAt).
+	head           []Row
+	tail           []Row
+	tailAt         int
+	tailLen        int
+	headMax        int
+	elided         Elided
+	elidedFirst    Row // the first packet elided, without its Arrow
+	elidedLast     Row // the last packet elided, without its Arrow
+	synSeen        bool
+	synAckSeen     bool
+	dataSeen       bool
+	teardownSeen   bool
+	lastPacketTime time.Time
+}
+
+// WritePacket adds p to its conversation's diagram. Packets without a
+// conversation (no TCP or UDP, or not tracked) are ignored.
+func (c *Collector) WritePacket(p *decode.Packet) error {
+	if p.Proto == decode.ProtoNone || p.Conv == nil {
+		return nil
+	}
+	b := c.convs[p.Conv.ID]
+	if b == nil {
+		b = c.newBuilder(p)
+		c.convs[p.Conv.ID] = b
+	}
+	b.add(p)
+	return nil
+}
+
+func (c *Collector) newBuilder(p *decode.Packet) *builder {
+	conv := p.Conv
+	b := &builder{conv: conv, headMax: c.maxRows - c.maxRows/2}
+	b.tail = make([]Row, 0, c.maxRows/2)
+	b.d = Diagram{
+		ID:    conv.ID,
+		Proto: conv.Proto,
+		Start: p.Time,
+		Lanes: [2]Lane{
+			{Endpoint: conv.Client, Role: "client"},
+			{Endpoint: conv.Server, Role: "server"},
+		},
+	}
+	return b
+}
+
+// phaseOf returns the phase p belongs to and advances b's view of the
+// connection.
+func (b *builder) phaseOf(p *decode.Packet) Phase {
+	if p.Proto != decode.ProtoTCP {
+		return PhaseData
+	}
+	f := p.TCP.Flags
+	switch {
+	case b.teardownSeen:
+		return PhaseTeardown
+	case f.Has(decode.RST) && b.synSeen && !b.synAckSeen && !b.dataSeen:
+		// The answer to a SYN nobody accepts: the handshake fails.
+		return PhaseHandshake
+	case f&(decode.FIN|decode.RST) != 0:
+		b.teardownSeen = true
+		return PhaseTeardown
+	case f.Has(decode.SYN):
+		b.synSeen = true
+		b.synAckSeen = b.synAckSeen || f.Has(decode.ACK)
+		return PhaseHandshake
+	case p.Len > 0:
+		b.dataSeen = true
+		return PhaseData
+	case b.synSeen && !b.dataSeen:
+		return PhaseHandshake
+	}
+	return PhaseData
+}
+
+// add records p as the next row.
+func (b *builder) add(p *decode.Packet) {
+	d := b.d.Lanes[0].Endpoint
+	dir := decode.ClientToServer
+	if p.Src != d {
+		dir = decode.ServerToClient
+	}
+	b.d.Packets[dir]++
+	b.d.Bytes[dir] += int64(p.Len)
+	b.lastPacketTime = p.Time
+	phase := b.phaseOf(p)
+
+	var slot *Row
+	switch {
+	case len(b.head) < b.headMax:
+		b.head = append(b.head, Row{})
+		slot = &b.head[len(b.head)-1]
+	case cap(b.tail) == 0:
+		b.elide(p, dir, phase)
+		return
+	case b.tailLen < cap(b.tail):
+		b.tail = append(b.tail, Row{})
+		b.tailLen++
+		slot = &b.tail[len(b.tail)-1]
+	default:
+		old := &b.tail[b.tailAt]
+		b.elideRow(old)
+		b.tailAt = (b.tailAt + 1) % len(b.tail)
+		slot = old
+	}
+	fillRow(slot, p, dir, phase)
+}
+
+// fillRow makes r the packet row of p, reusing r's payload buffer.
+func fillRow(r *Row, p *decode.Packet, dir decode.Dir, phase Phase) {
+	buf := r.Arrow.Packet.Payload[:0]
+	*r = Row{Kind: RowPacket, Time: p.Time, Phase: phase}
+	r.Arrow.Dir = dir
+	r.Arrow.Packet = *p
+	r.Arrow.Packet.Conv = nil
+	n := min(len(p.Payload), MaxPayload)
+	if n > 0 {
+		buf = append(buf, p.Payload[:n]...)
+	}
+	r.Arrow.Packet.Payload = buf
+	if p.Proto == decode.ProtoTCP {
+		r.States[dir] = p.TCP.SrcState
+		r.States[1-dir] = p.TCP.DstState
+	}
+}
+
+// elide counts p into the elided run without ever holding it.
+func (b *builder) elide(p *decode.Packet, dir decode.Dir, phase Phase) {
+	var r Row
+	r.Kind, r.Time, r.Phase = RowPacket, p.Time, phase
+	r.Arrow.Dir = dir
+	r.Arrow.Packet.N, r.Arrow.Packet.Len, r.Arrow.Packet.Proto = p.N, p.Len, p.Proto
+	if p.Proto == decode.ProtoTCP {
+		r.States[dir] = p.TCP.SrcState
+		r.States[1-dir] = p.TCP.DstState
+	}
+	b.elideRow(&r)
+}
+
+// elideRow counts the packet row r into the elided run.
+func (b *builder) elideRow(r *Row) {
+	e := &b.elided
+	keep := Row{Kind: r.Kind, Time: r.Time, States: r.States, Phase: r.Phase}
+	if e.Packets == 0 {
+		e.First = r.Arrow.Packet.N
+		b.elidedFirst = keep
+	}
+	e.Packets++
+	if r.Arrow.Packet.Len > 0 {
+		e.Data++
+		e.Bytes += int64(r.Arrow.Packet.Len)
+	}
+	e.Last = r.Arrow.Packet.N
+	e.End = r.Time
+	b.elidedLast = keep
+}
+
+// WriteCall holds c until the conversation it belongs to is drawn. Calls
+// are matched to conversations by their endpoints (see Call) and placed by
+// time: a call that puts a packet on the wire (connect, write, send,
+// sendto, shutdown, close) sits just above the packet it caused, the others
+// where they returned. Calls must arrive before their conversation ends.
+func (c *Collector) WriteCall(call Call) error {
+	if len(c.calls) >= maxPendingCalls {
+		c.calls = slices.Delete(c.calls, 0, 1)
+	}
+	c.calls = append(c.calls, call)
+	return nil
+}
+
+// EndConversation finishes conv's diagram, hands it to the draw function and
+// forgets it. It does nothing for a conversation without packets.
+func (c *Collector) EndConversation(conv *decode.Conversation) error {
+	b := c.convs[conv.ID]
+	if b == nil {
+		return nil
+	}
+	delete(c.convs, conv.ID)
+	d := c.finish(b)
+	d.Conv = conv
+	return c.draw(d)
+}
+
+// Close draws every conversation still held, in ID order.
+func (c *Collector) Close() error {
+	ids := make([]int, 0, len(c.convs))
+	for id := range c.convs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var first error
+	for _, id := range ids {
+		b := c.convs[id]
+		delete(c.convs, id)
+		d := c.finish(b)
+		d.Conv = b.conv
+		if err := c.draw(d); err != nil && first == nil {
+			first = err
+		}
+	}
+	c.calls = nil
+	return first
+}
+
+// laneOf returns the lane of d whose socket made call, or -1 if call
+// belongs to neither endpoint of d.
+func laneOf(d *Diagram, call *Call) int {
+	if call.Proto != d.Proto {
+		return -1
+	}
+	for lane := range 2 {
+		me, peer := d.Lanes[lane].Endpoint, d.Lanes[1-lane].Endpoint
+		if !sameEndpoint(call.Local, me) {
+			continue
+		}
+		if !call.Peer.IsValid() || call.Peer == peer {
+			return lane
+		}
+	}
+	return -1
+}
+
+// sameEndpoint reports whether a socket bound to local is endpoint ep: the
+// same port, and the same address unless local is bound to the unspecified
+// address.
+func sameEndpoint(local, ep netip.AddrPort) bool {
+	if !local.IsValid() || local.Port() != ep.Port() {
+		return false
+	}
+	return local.Addr() == ep.Addr() || local.Addr().IsUnspecified()
+}
+
+// takeCalls removes the pending calls of d's conversation and returns them
+// in time order with their lanes. Calls of a listening socket (no peer)
+// stay pending for the other conversations to the same server.
+func (c *Collector) takeCalls(d *Diagram) ([]Call, []int) {
+	var calls []Call
+	var lanes []int
+	kept := c.calls[:0]
+	for _, call := range c.calls {
+		lane := laneOf(d, &call)
+		if lane < 0 {
+			kept = append(kept, call)
+			continue
+		}
+		calls = append(calls, call)
+		lanes = append(lanes, lane)
+		if !call.Peer.IsValid() {
+			kept = append(kept, call)
+		}
+	}
+	c.calls = kept
+	idx := make([]int, len(calls))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return calls[a].Time.Compare(calls[b].Time) })
+	sc, sl := make([]Call, len(calls)), make([]int, len(calls))
+	for i, j := range idx {
+		sc[i], sl[i] = calls[j], lanes[j]
+	}
+	return sc, sl
+}
+
+// causes reports whether a call named name could have put p on the wire,
+// so that the call is drawn just above it.
+func causes(name string, p *decode.Packet) bool {
+	switch name {
+	case "connect":
+		return p.Proto == decode.ProtoTCP && p.TCP.Flags&(decode.SYN|decode.ACK) == decode.SYN
+	case "write", "send", "sendto", "sendmsg", "writev":
+		return p.Len > 0 || p.Proto == decode.ProtoUDP
+	case "shutdown", "close":
+		return p.Proto == decode.ProtoTCP && p.TCP.Flags&(decode.FIN|decode.RST) != 0
+	}
+	return false
+}
+
+// finish assembles b's rows: the held packets with the elided run between
+// them, the socket calls, separators, offsets and state changes.
+func (c *Collector) finish(b *builder) *Diagram {
+	d := &b.d
+	base := make([]Row, 0, len(b.head)+b.tailLen+1)
+	base = append(base, b.head...)
+	elidedAt := -1
+	if b.elided.Packets > 0 {
+		elidedAt = len(base)
+		base = append(base, Row{Kind: RowElided, Time: b.elidedFirst.Time, States: b.elidedLast.States, Phase: b.elidedLast.Phase, Elided: b.elided})
+	}
+	for i := range b.tailLen {
+		base = append(base, b.tail[(b.tailAt+i)%len(b.tail)])
+	}
+	b.head, b.tail = nil, nil
+
+	// Socket calls: each goes before base row at[i].
+	calls, lanes := c.takeCalls(d)
+	at := make([]int, len(calls))
+	anchored := make([]bool, len(calls))
+	var prev [2]time.Time
+	for i := range calls {
+		call, lane := &calls[i], lanes[i]
+		at[i] = -1
+		if elidedAt >= 0 && call.Time.After(base[elidedAt].Time) && !call.Time.After(b.elided.End) {
+			base[elidedAt].Elided.Calls++
+			continue
+		}
+		// The last packet this call could have caused, sent from its lane
+		// between the lane's previous call and this one's return.
+		for j := len(base) - 1; j >= 0; j-- {
+			r := &base[j]
+			if r.Kind != RowPacket || r.Time.After(call.Time) {
+				continue
+			}
+			if r.Time.Before(prev[lane]) {
+				break
+			}
+			if r.Arrow.From() == lane && causes(call.Name, &r.Arrow.Packet) {
+				at[i], anchored[i] = j, true
+				break
+			}
+		}
+		if at[i] < 0 {
+			at[i] = len(base)
+			for j := range base {
+				if base[j].Time.After(call.Time) {
+					at[i] = j
+					break
+				}
+			}
+		}
+		prev[lane] = call.Time
+	}
+	// Merge, keeping calls for one position in time order.
+	order := make([]int, 0, len(calls))
+	for i := range calls {
+		if at[i] >= 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(at[x], at[y]) })
+	rows := make([]Row, 0, len(base)+len(order)+4)
+	k := 0
+	lastPhase, seen := PhaseHandshake, false
+	addCalls := func(pos int) int {
+		// Returns the index in rows of the first call anchored to pos.
+		firstAnchored := -1
+		for k < len(order) && at[order[k]] == pos {
+			i := order[k]
+			if anchored[i] && firstAnchored < 0 {
+				firstAnchored = len(rows)
+			}
+			rows = append(rows, Row{Kind: RowCall, Time: calls[i].Time, Call: calls[i], Lane: lanes[i]})
+			k++
+		}
+		return firstAnchored
+	}
+	for j := range base {
+		r := base[j]
+		fa := addCalls(j)
+		phase := r.Phase
+		if r.Kind == RowElided {
+			phase = b.elidedFirst.Phase
+		}
+		if d.Proto == decode.ProtoTCP && seen && phase != lastPhase {
+			sep := Row{Kind: RowSeparator, Time: r.Time, Phase: phase}
+			if fa >= 0 {
+				rows = slices.Insert(rows, fa, sep)
+			} else {
+				rows = append(rows, sep)
+			}
+		}
+		rows = append(rows, r)
+		lastPhase, seen = r.Phase, true
+	}
+	addCalls(len(base))
+
+	d.Lanes[0].Initial, d.Lanes[1].Initial = initialStates(d.Proto, base)
+	states := [2]decode.State{d.Lanes[0].Initial, d.Lanes[1].Initial}
+	for i := range rows {
+		r := &rows[i]
+		r.Offset = r.Time.Sub(d.Start)
+		if r.Kind == RowPacket || r.Kind == RowElided {
+			for l := range 2 {
+				if r.States[l] == decode.StateUnknown {
+					// The capture does not tell: keep what was known.
+					r.States[l] = states[l]
+				}
+				r.Changed[l] = r.States[l] != states[l]
+			}
+			states = r.States
+		} else {
+			r.States = states
+		}
+	}
+	d.Rows = rows
+	d.End = b.lastPacketTime
+	return d
+}
+
+// initialStates returns the lanes' states before the first packet: CLOSED
+// and LISTEN for a connection that opens with a SYN (CLOSED on both sides
+// when the server answers with a RST: nobody listens), unknown otherwise.
+func initialStates(proto decode.Proto, rows []Row) (client, server decode.State) {
+	if proto != decode.ProtoTCP || len(rows) == 0 || rows[0].Kind != RowPacket {
+		return decode.StateUnknown, decode.StateUnknown
+	}
+	first := &rows[0].Arrow
+	if first.Dir != decode.ClientToServer || first.Packet.TCP.Flags&(decode.SYN|decode.ACK) != decode.SYN {
+		return decode.StateUnknown, decode.StateUnknown
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.Kind == RowPacket && r.Arrow.Dir == decode.ServerToClient {
+			if r.Arrow.Packet.TCP.Flags.Has(decode.RST) {
+				return decode.StateClosed, decode.StateClosed
+			}
+			break
+		}
+	}
+	return decode.StateClosed, decode.StateListen
+}
