@@ -50,7 +50,7 @@ func (f *outputFlags) register(fs *flag.FlagSet) {
 		for _, part := range strings.Split(v, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(part))
 			if err != nil || n < 1 {
-				return fmt.Errorf("want a conversation number from 1, not %q", part)
+				return errors.New("want conversation numbers from 1")
 			}
 			f.sel.Convs = append(f.sel.Convs, n)
 		}
@@ -60,7 +60,7 @@ func (f *outputFlags) register(fs *flag.FlagSet) {
 		for _, part := range strings.Split(v, ",") {
 			a, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(part), "[]"))
 			if err != nil {
-				return fmt.Errorf("want an IP address, not %q", part)
+				return errors.New("want an IP address")
 			}
 			f.sel.Hosts = append(f.sel.Hosts, a)
 		}
@@ -70,7 +70,7 @@ func (f *outputFlags) register(fs *flag.FlagSet) {
 		for _, part := range strings.Split(v, ",") {
 			n, err := strconv.ParseUint(strings.TrimSpace(part), 10, 16)
 			if err != nil || n == 0 {
-				return fmt.Errorf("want a port from 1 to 65535, not %q", part)
+				return errors.New("want a port from 1 to 65535")
 			}
 			f.sel.Ports = append(f.sel.Ports, uint16(n))
 		}
