@@ -246,28 +246,3 @@ func TestLowerFirst(t *testing.T) {
 		}
 	}
 }
-
-func FuzzFile(f *testing.F) {
-	for _, name := range []string{"handshake.pcap", "any-sll2.pcapng", "multi-link.pcapng", "bigendian-ns.pcap"} {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		src, err := NewFile(bytes.NewReader(data), "fuzz", nil)
-		if err != nil {
-			return
-		}
-		for i := 0; i < 10000; i++ {
-			fr, err := src.Next()
-			if err != nil {
-				return
-			}
-			if len(fr.Data) > len(data) {
-				t.Fatalf("frame of %d bytes from a %d-byte file", len(fr.Data), len(data))
-			}
-		}
-	})
-}

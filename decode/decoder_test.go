@@ -364,31 +364,67 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// FuzzDecode decodes arbitrary bytes as a frame of any link type. Seeds
+// (testdata/fuzz/FuzzDecode) hold a frame of every link type tcpshow
+// decodes, one it does not, and frames from tcpdump's corpus crafted to
+// break parsers.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []struct {
-		link layers.LinkType
-		hex  string
-	}{
-		{layers.LinkTypeEthernet, synEthernet},
-		{layers.LinkTypeEthernet, dataIPv6},
-		{layers.LinkTypeEthernet, udpEthernet},
-		{layers.LinkTypeEthernet, synSnap70},
-		{layers.LinkTypeNull, synNull},
-		{layers.LinkTypeLinuxSLL2, synSLL2},
+	links := map[layers.LinkType]bool{}
+	for _, s := range loadSeeds(f, "FuzzDecode") {
+		lt := layers.LinkType(s.int(f, "link"))
+		links[lt] = true
+		f.Add(uint16(lt), s.data)
+	}
+	for _, lt := range []layers.LinkType{
+		layers.LinkTypeEthernet, layers.LinkTypeNull, layers.LinkTypeLoop, layers.LinkTypeLinuxSLL,
+		layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw, linkTypeRaw12, linkTypeRaw14, layers.LinkTypeIPv4, layers.LinkTypeIPv6,
 	} {
-		f.Add(uint16(s.link), unhex(f, s.hex))
+		if !links[lt] {
+			f.Fatalf("no seed for link type %d in testdata/fuzz/FuzzDecode", lt)
+		}
 	}
 	d := NewDecoder()
 	trk := NewTracker()
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
-		var p Packet
-		d.Decode(1, capture.Frame{LinkType: layers.LinkType(link), OrigLen: len(data), Data: data}, &p)
-		if p.Len < 0 || len(p.Payload) > p.Len && p.Proto == ProtoTCP {
-			t.Fatalf("len %d payload %d", p.Len, len(p.Payload))
+		var p, again Packet
+		fr := capture.Frame{LinkType: layers.LinkType(link), OrigLen: len(data), Data: data}
+		d.Decode(1, fr, &p)
+		checkPacket(t, &p, data)
+		d.Decode(1, fr, &again)
+		if !reflect.DeepEqual(p, again) {
+			t.Fatalf("decoding the same frame twice differs:\n%+v\n%+v", p, again)
 		}
-		if p.Proto == ProtoTCP && p.TCP.Options.N > maxOptions {
-			t.Fatalf("%d options", p.TCP.Options.N)
+		// Cut short by a snap length, the same frame must decode as far as
+		// it goes.
+		if len(data) > 1 {
+			fr.Data = data[:len(data)/2]
+			d.Decode(2, fr, &again)
+			checkPacket(t, &again, fr.Data)
 		}
 		trk.Track(&p)
 	})
+}
+
+// checkPacket holds a decoded packet to the invariants the renderers rely
+// on, whatever the frame held.
+func checkPacket(t *testing.T, p *Packet, data []byte) {
+	t.Helper()
+	switch {
+	case p.Len < 0:
+		t.Fatalf("negative payload length %d", p.Len)
+	case len(p.Payload) > len(data):
+		t.Fatalf("payload of %d bytes from a %d-byte frame", len(p.Payload), len(data))
+	case p.Proto == ProtoTCP && len(p.Payload) > p.Len:
+		t.Fatalf("TCP payload: %d bytes captured of %d", len(p.Payload), p.Len)
+	case p.Proto != ProtoNone && p.Skip != SkipNone:
+		t.Fatalf("proto %v and skip %v", p.Proto, p.Skip)
+	case p.Proto == ProtoNone && p.Skip == SkipNone:
+		t.Fatal("neither a transport header nor a reason to skip")
+	case p.Proto != ProtoNone && (!p.Src.IsValid() || !p.Dst.IsValid()):
+		t.Fatalf("transport header without addresses: %v > %v", p.Src, p.Dst)
+	case p.Proto == ProtoTCP && (p.TCP.Options.N > maxOptions || p.TCP.Options.NSACK > maxSACK):
+		t.Fatalf("%d options, %d SACK blocks", p.TCP.Options.N, p.TCP.Options.NSACK)
+	case p.IP.NExt > maxExt || p.Link.NVLAN > maxVLAN:
+		t.Fatalf("%d extension headers, %d VLAN tags", p.IP.NExt, p.Link.NVLAN)
+	}
 }

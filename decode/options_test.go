@@ -106,11 +106,12 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+// FuzzOptions walks arbitrary option areas. Seeds
+// (testdata/fuzz/FuzzOptions) hold real option lists and broken ones.
 func FuzzOptions(f *testing.F) {
-	f.Add([]byte{2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0xe6, 0x5b, 0x36, 0xee, 0, 0, 0, 0, 1, 3, 3, 10}, 20)
-	f.Add([]byte{1, 1, 5, 18, 0, 0, 0x03, 0xe9, 0, 0, 0x07, 0xd1, 0, 0, 0x0b, 0xb9, 0, 0, 0x0f, 0xa1}, 20)
-	f.Add([]byte{2, 4, 5, 0xb4, 0, 0, 0, 0}, 8)
-	f.Add([]byte{8, 10, 1}, 12)
+	for _, s := range loadSeeds(f, "FuzzOptions") {
+		f.Add(s.data, s.int(f, "want"))
+	}
 	f.Fuzz(func(t *testing.T, b []byte, want int) {
 		if len(b) > 40 {
 			b = b[:40] // an option area is at most 40 bytes
