@@ -1,6 +1,7 @@
 package render
 
 import (
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -62,19 +63,13 @@ func decodeRune[T string | []byte](s T) (rune, int) {
 	return utf8.RuneError, 1
 }
 
-// printable reports whether r can be shown as itself: not a C1 control,
-// not a format character such as a bidi override or zero-width joiner.
+// printable reports whether r can be shown as itself: a letter, mark,
+// number, punctuation, symbol or space. Everything else is escaped: C1
+// controls (including the 8-bit CSI, 0x9b), format characters such as bidi
+// overrides, isolates and zero-width joiners, line and paragraph
+// separators, private-use and unassigned code points.
 func printable(r rune) bool {
-	switch {
-	case r >= 0x80 && r < 0xa0: // C1 controls, including CSI (0x9b)
-		return false
-	case r == 0xad, r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e,
-		r >= 0x2060 && r <= 0x206f, r == 0xfeff, r >= 0xfff9 && r <= 0xfffb:
-		return false
-	case r == 0x2028 || r == 0x2029:
-		return false
-	}
-	return true
+	return unicode.IsGraphic(r)
 }
 
 func appendUEscape(b []byte, r rune) []byte {

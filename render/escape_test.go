@@ -15,6 +15,11 @@ func TestEscape(t *testing.T) {
 		{"caf\xc3\xa9 \xff", `café \xff`},        // valid UTF-8 kept, invalid escaped
 		{"\x00\x7f", `\x00\x7f`},                 // NUL and DEL
 		{"日本語", "日本語"},
+		{"a\u061cb", `a\u061cb`},               // Arabic letter mark, a bidi control
+		{"\u2066iso\u2069", `\u2066iso\u2069`}, // bidi isolates
+		{"\ue000", `\ue000`},                   // private use
+		{"\U000e0001", `\U000e0001`},           // language tag
+		{"\u00a0é\u0301", "\u00a0é\u0301"},     // no-break space and a combining accent stay
 	}
 	for _, tt := range tests {
 		if got := Escape(tt.in); got != tt.want {

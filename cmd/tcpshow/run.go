@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"syscall"
+
+	"github.com/tcpshow/tcpshow/render"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -109,9 +111,11 @@ func run(ctx context.Context, args []string, e *env) int {
 	return exitError
 }
 
-// oneLine keeps an error message on one line.
+// oneLine keeps an error message on one line and makes it safe for a
+// terminal: messages name files and quote capture contents, which may hold
+// escape sequences.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return render.Escape(strings.Join(strings.Fields(s), " "))
 }
 
 func findCommand(name string) *command {
