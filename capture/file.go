@@ -113,6 +113,7 @@ type File struct {
 	pcap     *pcapgo.Reader
 	ng       *pcapgo.NgReader
 	linkType layers.LinkType
+	snapLen  int // as the pcap file header gives it
 	records  int
 	// lenient holds records that pcapgo refused (see Next).
 	lenient []byte
@@ -166,6 +167,9 @@ func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
 		}
 		br = bufio.NewReaderSize(zr, readBufferSize)
 		magic, err = br.Peek(4)
+		if err != nil && err != io.EOF {
+			return nil, &Error{Name: name, Err: gzipError(err)}
+		}
 	}
 	switch {
 	case len(magic) == 0:
@@ -182,6 +186,12 @@ func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
 			return nil, &Error{Name: name, Err: headerError(err)}
 		}
 		src.linkType = src.pcap.LinkType()
+		src.snapLen = int(src.pcap.Snaplen())
+		if src.pcap.Snaplen() > maxRecord {
+			// Like libpcap, read a file whose header claims an absurd snap
+			// length, but refuse records longer than any capture holds.
+			src.pcap.SetSnaplen(maxRecord)
+		}
 		src.nano = []bool{src.pcap.Resolution().ToDuration() < time.Microsecond}
 	case magicPcapNG:
 		src.format = FormatPcapNG
@@ -193,6 +203,14 @@ func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
 		return nil, &Error{Name: name, Err: fmt.Errorf("not a pcap or pcapng capture (unknown magic number %#08x)", binary.BigEndian.Uint32(magic))}
 	}
 	return src, nil
+}
+
+// gzipError describes a gzip stream that could not be read.
+func gzipError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("gzip: compressed data cut short")
+	}
+	return fmt.Errorf("gzip: %w", err)
 }
 
 // headerError turns a reader's complaint about the file header into a
@@ -222,7 +240,7 @@ func (f *File) Records() int { return f.records }
 // pcapng files may declare interfaces anywhere before their first packet.
 func (f *File) Interfaces() []Interface {
 	if f.pcap != nil {
-		return []Interface{{LinkType: f.linkType, SnapLen: int(f.pcap.Snaplen())}}
+		return []Interface{{LinkType: f.linkType, SnapLen: f.snapLen}}
 	}
 	ifs := make([]Interface, 0, f.ng.NInterfaces())
 	for i := range f.ng.NInterfaces() {
@@ -255,7 +273,9 @@ func (f *File) Next() (Frame, error) {
 	)
 	if f.pcap != nil {
 		data, ci, err = f.pcap.ZeroCopyReadPacketData()
-		if err != nil && ci.CaptureLength > ci.Length && ci.CaptureLength <= maxLenientRecord {
+		if err != nil && ci.CaptureLength > maxRecord {
+			err = fmt.Errorf("impossible record length %d (no capture holds records over %d bytes)", ci.CaptureLength, maxRecord)
+		} else if err != nil && ci.CaptureLength > ci.Length {
 			// pcapgo refuses a record that captured more than the packet's
 			// length, before reading its data. libpcap and tcpdump read such
 			// records, so tcpshow does too: the capture length wins.
@@ -294,9 +314,10 @@ func (f *File) Next() (Frame, error) {
 	}, nil
 }
 
-// maxLenientRecord bounds the records read despite a capture length above
-// their packet length: libpcap's largest snap length.
-const maxLenientRecord = 262144
+// maxRecord is the longest record tcpshow reads from a pcap file:
+// libpcap's largest snap length. Record lengths come from the file and are
+// not trusted beyond it.
+const maxRecord = 262144
 
 // readRecordData reads n bytes of record data that pcapgo left unread.
 func (f *File) readRecordData(n int) ([]byte, error) {
