@@ -194,7 +194,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err := out.finish(true); err != nil && readErr == nil {
 		readErr = err
 	}
-	reportSkipped(e, s)
+	if !closedPipe(readErr) {
+		reportSkipped(e, s)
+	}
 	return readErr
 }
 

@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
-	case errors.Is(err, syscall.EPIPE):
+	case closedPipe(err):
 		// The reader went away (tcpshow … | head): stop quietly.
 		return exitOK
 	}
@@ -109,6 +109,12 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	fmt.Fprintf(e.stderr, "tcpshow: %s\n", oneLine(err.Error()))
 	return exitError
+}
+
+// closedPipe reports whether err says that the reader of the output went
+// away: a broken pipe or socket (EPIPE), or an io.Pipe closed by its reader.
+func closedPipe(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)
 }
 
 // oneLine keeps an error message on one line and makes it safe for a
