@@ -60,8 +60,9 @@ func (w *closingWriter) Write(b []byte) (int, error) {
 }
 
 // bigCapture returns the path of a capture with many packets (more output
-// than any pipe buffer holds) and a frame without IP at the end.
-func bigCapture(t *testing.T) string {
+// than any pipe buffer holds, in the formats that show every packet) and,
+// if arp, a frame without IP at the end.
+func bigCapture(t *testing.T, arp bool) string {
 	t.Helper()
 	var payloads [][]byte
 	for range 3000 {
@@ -70,15 +71,18 @@ func bigCapture(t *testing.T) string {
 	frames := exchange(t, payloads...)
 	// A frame that is not IP, so that there is a skipped-frames line that
 	// a closed pipe must silence too.
-	arp := append([]byte{}, frames[0]...)
-	arp[12], arp[13] = 0x08, 0x06
-	return writeTemp(t, "big.pcap", pcapBytes(t, append(frames, arp)...))
+	if arp {
+		f := append([]byte{}, frames[0]...)
+		f[12], f[13] = 0x08, 0x06
+		frames = append(frames, f)
+	}
+	return writeTemp(t, "big.pcap", pcapBytes(t, frames...))
 }
 
 // TestClosedPipe replays into a reader that went away (tcpshow … | head):
 // in every format tcpshow stops at once, quietly, with status 0.
 func TestClosedPipe(t *testing.T) {
-	path := bigCapture(t)
+	path := bigCapture(t, true)
 	for _, f := range render.Formats() {
 		for _, werr := range []error{&os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}, io.ErrClosedPipe} {
 			t.Run(f.Name+"/"+werr.Error(), func(t *testing.T) {
@@ -105,8 +109,11 @@ func TestClosedPipe(t *testing.T) {
 
 // TestClosedPipeProcess runs tcpshow replay | head for real: a process
 // whose standard output is a pipe closed after the first line.
+//
+// Formats that draw whole conversations (ladder) write little; their output
+// may fit in the pipe before it closes, and then tcpshow ends normally.
 func TestClosedPipeProcess(t *testing.T) {
-	path := bigCapture(t)
+	path := bigCapture(t, false)
 	for _, f := range render.Formats() {
 		t.Run(f.Name, func(t *testing.T) {
 			cmd := tcpshowCmd(t, "replay", "--format", f.Name, path)
