@@ -110,6 +110,8 @@ var goldenFormats = []struct {
 	{"ladder", "ladder", Options{}},
 	{"ladder-ascii", "ladder", Options{ASCII: true}},
 	{"ladder-wide", "ladder", Options{Width: 132}},
+	{"lines-explain", "lines", Options{Explain: true}},
+	{"table-explain-ascii", "table", Options{Explain: true, ASCII: true}},
 }
 
 func TestGolden(t *testing.T) {

@@ -19,6 +19,9 @@ type Options struct {
 	// Raw shows raw sequence and acknowledgment numbers on ladder arrows
 	// instead of relative ones.
 	Raw bool
+	// Explain adds short teaching notes (see Explainer) next to the
+	// packets they are about, in the formats that can show them.
+	Explain bool
 }
 
 // loc returns the time zone to print wall-clock times in.

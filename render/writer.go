@@ -34,15 +34,19 @@ type Format struct {
 	Name string
 	Help string
 	New  func(w io.Writer, o Options) Writer
+	// Notes reports that the format writes each packet as it comes, so
+	// that New can put the --explain notes (Options.Explain) after it.
+	// Formats that show notes themselves, or cannot, leave it false.
+	Notes bool
 }
 
 // Formats lists the output formats, in the order help shows them.
 func Formats() []Format {
 	return []Format{
 		{Name: "ladder", Help: "a ladder diagram per conversation, with both sides' TCP states", New: func(w io.Writer, o Options) Writer { return NewLadder(w, o) }},
-		{Name: "lines", Help: "one line per packet, like tcpdump -nn", New: func(w io.Writer, o Options) Writer { return NewLines(w, o) }},
-		{Name: "table", Help: "a table of every header field of each packet", New: func(w io.Writer, o Options) Writer { return NewTable(w, o) }},
-		{Name: "header", Help: "each packet's TCP or UDP header drawn as the RFC's 32-bit figure", New: func(w io.Writer, o Options) Writer { return NewHeader(w, o) }},
+		{Name: "lines", Help: "one line per packet, like tcpdump -nn", New: func(w io.Writer, o Options) Writer { return NewLines(w, o) }, Notes: true},
+		{Name: "table", Help: "a table of every header field of each packet", New: func(w io.Writer, o Options) Writer { return NewTable(w, o) }, Notes: true},
+		{Name: "header", Help: "each packet's TCP or UDP header drawn as the RFC's 32-bit figure", New: func(w io.Writer, o Options) Writer { return NewHeader(w, o) }, Notes: true},
 		{Name: "rtt", Help: "per conversation, each data segment's SampleRTT with RFC 6298's EstimatedRTT, DevRTT and RTO", New: func(w io.Writer, o Options) Writer { return NewRTT(w, o) }},
 		{Name: "json", Help: "one JSON object per packet and line (see README)", New: func(w io.Writer, o Options) Writer { return NewJSON(w, o) }},
 	}
@@ -53,7 +57,11 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 	var names []string
 	for _, f := range Formats() {
 		if f.Name == format {
-			return f.New(w, o), nil
+			fw := f.New(w, o)
+			if o.Explain && f.Notes {
+				fw = withNotes(fw, w, o)
+			}
+			return fw, nil
 		}
 		names = append(names, f.Name)
 	}

@@ -26,6 +26,7 @@ type outputFlags struct {
 	maxRows int
 	raw     bool
 	sel     render.Selection
+	explain bool
 }
 
 // register adds the output flags to fs. The default format is f.format if
@@ -43,6 +44,7 @@ func (f *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.StringVar(&f.color, "color", "auto", "colour `when`: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&f.utc, "utc", false, "print wall-clock times in UTC instead of local time")
+	fs.BoolVar(&f.explain, "explain", false, "add short teaching notes on what the numbers in the packets mean")
 	fs.StringVar(&f.out, "o", "", "write the output to `FILE` instead of standard output (replaced only once complete)")
 	fs.IntVar(&f.maxRows, "max-rows", render.DefaultMaxRows, "show at most `N` packets per conversation in a ladder, summarising the middle of longer ones in one row")
 	fs.BoolVar(&f.raw, "raw", false, "show raw sequence and acknowledgment numbers on ladder arrows instead of relative ones")
@@ -83,7 +85,7 @@ func (f *outputFlags) options(e *env) (render.Options, error) {
 	if f.maxRows < 2 {
 		return render.Options{}, usagef("--max-rows must be at least 2, not %d", f.maxRows)
 	}
-	o := render.Options{ASCII: f.ascii, Location: time.Local, MaxRows: f.maxRows, Raw: f.raw}
+	o := render.Options{ASCII: f.ascii, Location: time.Local, MaxRows: f.maxRows, Raw: f.raw, Explain: f.explain}
 	if f.utc {
 		o.Location = time.UTC
 	}

@@ -1,0 +1,118 @@
+package render
+
+import (
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tcpshow/tcpshow/capture"
+	"github.com/tcpshow/tcpshow/decode"
+)
+
+// explainFile returns the notes of every packet of a capture, by frame.
+func explainFile(t *testing.T, path string) map[int][]Note {
+	t.Helper()
+	src, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	s := decode.NewStream(src, decode.NewTracker())
+	ex := NewExplainer()
+	got := make(map[int][]Note)
+	for {
+		p, err := s.Next()
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if notes := ex.Notes(nil, p); len(notes) > 0 {
+			got[p.N] = notes
+		}
+	}
+}
+
+// TestExplain checks which notes each capture gets, on which packet, and
+// that the numbers in them are the packets' own.
+func TestExplain(t *testing.T) {
+	type frameNotes struct {
+		frame  int
+		topics []Topic
+		says   []string // substrings of the notes, numbers taken from the packets
+	}
+	tests := []struct {
+		capture string
+		want    []frameNotes
+	}{
+		{"handshake.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicMSS, TopicChecksum}, []string{"raw 1975992793", "MSS 65495", "65535 bytes − 20 (IPv4 header) − 20", "0xfe30"}},
+			{2, []Topic{TopicSynAck}, []string{"ack 1975992794 (relative 1) is the client's ISN 1975992793 + 1"}},
+			{3, []Topic{TopicWindowScale}, []string{"64 × 2^10 = 64 × 1024 = 65536"}},
+			{4, []Topic{TopicSeqRange}, []string{"seq 1:18", "17 bytes numbered 1 to 17", "ack 18"}},
+			{9, []Topic{TopicFinAck}, []string{"ack 19 = the server's FIN at seq 18 + 1"}},
+			{11, []Topic{TopicTimeWait}, []string{"The server closed first", "client goes to CLOSED"}},
+		}},
+		{"ipv6.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicMSS, TopicChecksum}, []string{"MSS 65476", "65536 bytes − 40 (IPv6 header) − 20", "loopback device's MTU"}},
+			{2, []Topic{TopicSynAck}, nil},
+			{3, []Topic{TopicWindowScale}, nil},
+			{4, []Topic{TopicSeqRange}, nil},
+			{9, []Topic{TopicFinAck}, nil},
+			{11, []Topic{TopicTimeWait}, nil},
+		}},
+		{"refused.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicMSS, TopicChecksum}, nil},
+			{2, []Topic{TopicRefused}, []string{"port 18081", "ECONNREFUSED"}},
+		}},
+		{"udp.pcap", []frameNotes{
+			{1, []Topic{TopicUDP, TopicChecksum}, []string{"one send of 17 bytes"}},
+		}},
+		{"halfclose.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicMSS, TopicChecksum}, nil},
+			{2, []Topic{TopicSynAck}, nil},
+			{3, []Topic{TopicWindowScale}, nil},
+			{4, []Topic{TopicSeqRange}, nil},
+			{7, []Topic{TopicHalfClose, TopicFinAck}, []string{"server still sends data after the client's FIN", "ack 19 = the client's FIN at seq 18 + 1"}},
+			{10, []Topic{TopicTimeWait}, []string{"The client closed first"}},
+		}},
+		{"midstream.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicChecksum, TopicSeqRange}, []string{"mid-connection", "relative 1 = raw 1975992794"}},
+			{6, []Topic{TopicFinAck}, nil},
+			{8, []Topic{TopicTimeWait}, nil},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.capture, func(t *testing.T) {
+			got := explainFile(t, "../testdata/"+tt.capture)
+			frames := map[int]bool{}
+			for _, w := range tt.want {
+				frames[w.frame] = true
+				var topics []Topic
+				var text strings.Builder
+				for _, n := range got[w.frame] {
+					topics = append(topics, n.Topic)
+					text.WriteString(n.Text + "\n")
+					if n.Frame != w.frame {
+						t.Errorf("frame %d: note says frame %d", w.frame, n.Frame)
+					}
+				}
+				if !reflect.DeepEqual(topics, w.topics) {
+					t.Errorf("frame %d: topics %v, want %v", w.frame, topics, w.topics)
+				}
+				for _, s := range w.says {
+					if !strings.Contains(text.String(), s) {
+						t.Errorf("frame %d: notes do not say %q:\n%s", w.frame, s, text.String())
+					}
+				}
+			}
+			for f, notes := range got {
+				if !frames[f] {
+					t.Errorf("frame %d: unexpected notes %+v", f, notes)
+				}
+			}
+		})
+	}
+}
