@@ -48,6 +48,8 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		replayCommand(),
+		liveCommand(),
+		interfacesCommand(),
 		{name: "version", short: "print the version", run: func(_ context.Context, e *env, _ []string) error {
 			_, err := fmt.Fprintln(e.stdout, "tcpshow", version)
 			return err
@@ -156,8 +158,11 @@ func printCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 	if fs == nil {
 		fs = flag.NewFlagSet(c.name, flag.ContinueOnError)
-		if c.name == "replay" {
+		switch c.name {
+		case "replay":
 			(&outputFlags{}).register(fs)
+		case "live":
+			(&liveConfig{}).register(fs)
 		}
 	}
 	hasFlags := false

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tcpshow/tcpshow/capture"
+	"github.com/tcpshow/tcpshow/decode"
+	"github.com/tcpshow/tcpshow/render"
+)
+
+func liveCommand() *command {
+	return &command{
+		name:  "live",
+		args:  "[flags] DEVICE [FILTER...]",
+		short: "capture on a device and show packets as they arrive",
+		long: `Live captures on a network device (lo for the loopback device) and shows
+TCP and UDP packets as they arrive, in any format replay has. The words after
+the device form a filter in tcpdump's syntax ("tcp port 8080"). Ctrl-C stops
+the capture; the capture statistics go to standard error.
+
+Capturing needs root: run it with sudo, or grant the binary the capability
+once with  sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpshow).
+Under sudo, tcpshow drops back to the invoking user (or to -Z USER) as soon
+as the device is open; files written with -w belong to that user.
+
+Examples:
+  sudo tcpshow live lo
+  sudo tcpshow live lo tcp port 8080
+  sudo tcpshow live -w hello.pcap -c 20 lo
+  sudo tcpshow live --format json --duration 10s lo udp`,
+		run: runLive,
+	}
+}
+
+func interfacesCommand() *command {
+	return &command{
+		name:  "interfaces",
+		short: "list the devices live can capture on",
+		run:   runInterfaces,
+	}
+}
+
+// liveConfig is everything a live capture is run with.
+type liveConfig struct {
+	device   string
+	filter   string
+	write    string // -w: save every captured packet to this pcap file
+	count    int
+	duration time.Duration
+	snaplen  int
+	buffer   int // kernel buffer, in MiB
+	user     string
+	out      outputFlags
+
+	// active, if not nil, is run in a goroutine of its own once the
+	// capture is active: the device is open, its filter set, privileges
+	// dropped and packets are being read. An error from it stops the
+	// capture and is reported. ctx is cancelled when the capture stops.
+	active func(ctx context.Context) error
+	// stopAfterActive, if positive, stops the capture that long after
+	// active returns, time for the last packets to arrive. Otherwise the
+	// capture runs on until -c, --duration or Ctrl-C.
+	stopAfterActive time.Duration
+}
+
+// register adds the live flags to fs.
+func (c *liveConfig) register(fs *flag.FlagSet) {
+	c.out.register(fs)
+	fs.StringVar(&c.write, "w", "", "also save every captured packet to `FILE` (pcap; tcpdump, Wireshark and tcpshow replay read it)")
+	fs.IntVar(&c.count, "c", 0, "stop after `N` packets")
+	fs.DurationVar(&c.duration, "duration", 0, "stop after `D` (e.g. 30s, 5m)")
+	fs.IntVar(&c.snaplen, "s", capture.DefaultSnapLen, "keep at most `N` bytes of each packet")
+	fs.IntVar(&c.buffer, "B", capture.DefaultBufferSize>>20, "kernel capture buffer in `MiB`")
+	fs.StringVar(&c.user, "Z", "", "after opening the device, run as `USER` (default: the user who ran sudo)")
+}
+
+// parseLiveArgs parses the arguments of live into c.
+func parseLiveArgs(e *env, c *liveConfig, args []string) error {
+	fs := flag.NewFlagSet("live", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommandUsage(e.stdout, findCommand("live"), fs)
+		return err
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if len(pos) == 0 {
+		return usagef("want a device to capture on (see 'tcpshow interfaces')")
+	}
+	c.device, c.filter = pos[0], strings.Join(pos[1:], " ")
+	switch {
+	case c.count < 0:
+		return usagef("-c must be positive, not %d", c.count)
+	case c.duration < 0:
+		return usagef("--duration must be positive, not %v", c.duration)
+	case c.snaplen <= 0 || c.snaplen > capture.DefaultSnapLen:
+		return usagef("-s must be between 1 and %d, not %d", capture.DefaultSnapLen, c.snaplen)
+	case c.buffer <= 0 || c.buffer > 1024:
+		return usagef("-B must be between 1 and 1024 MiB, not %d", c.buffer)
+	}
+	return nil
+}
+
+func runLive(ctx context.Context, e *env, args []string) error {
+	var c liveConfig
+	if err := parseLiveArgs(e, &c, args); err != nil {
+		return err
+	}
+	return c.run(ctx, e)
+}
+
+// run captures as c says until it is told to stop, ctx is cancelled or the
+// device fails.
+func (c *liveConfig) run(ctx context.Context, e *env) error {
+	opts, err := c.out.options(e)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	w, err := render.New(c.out.format, out, opts)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if dev, ok := capture.LoopbackName(c.device); ok {
+		fmt.Fprintf(e.stderr, "tcpshow: %s is called %s here: capturing on %s\n", c.device, dev, dev)
+		c.device = dev
+	}
+	drop, err := dropTarget(e, c.user)
+	if err != nil {
+		return err
+	}
+
+	var save *os.File
+	if c.write != "" {
+		if save, err = os.Create(c.write); err != nil {
+			return fmt.Errorf("-w: %w", err)
+		}
+		defer save.Close()
+	}
+	l, err := capture.OpenLive(capture.LiveOptions{
+		Device:     c.device,
+		Filter:     c.filter,
+		SnapLen:    c.snaplen,
+		BufferSize: c.buffer << 20,
+		Count:      c.count,
+		Save:       writerOrNil(save),
+	})
+	if err != nil {
+		if save != nil {
+			save.Close()
+			os.Remove(c.write)
+		}
+		return liveOpenError(err)
+	}
+	defer l.Close()
+	if save != nil && drop != nil {
+		if err := save.Chown(drop.uid, drop.gid); err != nil {
+			return fmt.Errorf("-w %s: give it to uid %d: %w", c.write, drop.uid, err)
+		}
+	}
+	if drop != nil {
+		if err := drop.apply(); err != nil {
+			return err
+		}
+	}
+
+	capCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if c.duration > 0 {
+		capCtx, cancel = context.WithTimeout(capCtx, c.duration)
+		defer cancel()
+	}
+	l.Start()
+	go func() {
+		<-capCtx.Done()
+		l.Stop()
+	}()
+	activeErr := make(chan error, 1)
+	if c.active != nil {
+		go func() {
+			err := c.active(capCtx)
+			activeErr <- err
+			if err != nil {
+				l.Stop()
+				return
+			}
+			if c.stopAfterActive > 0 {
+				select {
+				case <-time.After(c.stopAfterActive):
+					l.Stop()
+				case <-capCtx.Done():
+				}
+			}
+		}()
+	}
+
+	s := decode.NewStream(l, decode.NewTracker())
+	// Flush whenever nothing more is queued, so that packets show as they
+	// arrive.
+	idle := func() error {
+		if l.Queued() == 0 {
+			return out.Flush()
+		}
+		return nil
+	}
+	readErr := pump(context.Background(), s, w, idle)
+	if errors.Is(readErr, syscall.EPIPE) {
+		l.Stop()
+	}
+	if err := w.Close(); err != nil && readErr == nil {
+		readErr = err
+	}
+	if err := out.Flush(); err != nil && readErr == nil {
+		readErr = err
+	}
+	cancel()
+	if err := l.Close(); err != nil && readErr == nil {
+		readErr = err
+	}
+	if save != nil {
+		if err := save.Close(); err != nil && readErr == nil {
+			readErr = fmt.Errorf("-w %s: %w", c.write, err)
+		}
+	}
+	if c.active != nil {
+		select {
+		case err := <-activeErr:
+			if err != nil && readErr == nil {
+				readErr = err
+			}
+		default:
+		}
+	}
+	reportSkipped(e, s)
+	reportLiveStats(e, l.Stats(), c.write)
+	if readErr != nil && save != nil {
+		readErr = fmt.Errorf("%w (%s holds every packet until then)", readErr, c.write)
+	}
+	return readErr
+}
+
+// writerOrNil returns f as an io.Writer, or nil if f is nil: a nil *os.File
+// in an interface is not a nil interface.
+func writerOrNil(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
+// liveOpenError adds the fix to an error from opening a capture device.
+func liveOpenError(err error) error {
+	var ud *capture.UnknownDeviceError
+	switch {
+	case errors.Is(err, capture.ErrPermission):
+		bin, xerr := os.Executable()
+		if xerr != nil {
+			bin = "tcpshow"
+		}
+		return fmt.Errorf("%w (run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin=eip %s)", err, bin)
+	case errors.As(err, &ud):
+		return fmt.Errorf("%w (see 'tcpshow interfaces')", err)
+	}
+	return err
+}
+
+// reportLiveStats writes the capture's counts to stderr, as tcpdump does
+// when it stops.
+func reportLiveStats(e *env, st capture.LiveStats, saved string) {
+	fmt.Fprintf(e.stderr, "tcpshow: %d %s captured, %d received by filter, %d dropped by kernel, %d dropped by interface\n",
+		st.Captured, plural(st.Captured, "packet"), st.Received, st.DroppedKernel, st.DroppedInterface)
+	if st.Skipped > 0 {
+		where := ""
+		if saved != "" {
+			where = " (" + saved + " holds them all)"
+		}
+		fmt.Fprintf(e.stderr, "tcpshow: %d %s not shown: output fell behind%s\n", st.Skipped, plural(st.Skipped, "packet"), where)
+	}
+}
+
+// plural returns noun, with an s unless n is 1.
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+func runInterfaces(_ context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("interfaces", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		printCommandUsage(e.stdout, findCommand("interfaces"), fs)
+		return err
+	} else if err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("takes no arguments")
+	}
+	devs, err := capture.Devices()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+	for _, d := range devs {
+		var flags []string
+		if d.Up {
+			flags = append(flags, "up")
+		}
+		if d.Running {
+			flags = append(flags, "running")
+		}
+		if d.Loopback {
+			flags = append(flags, "loopback")
+		}
+		addrs := make([]string, 0, len(d.Addrs))
+		for _, a := range d.Addrs {
+			addrs = append(addrs, a.String())
+		}
+		desc := strings.Join(addrs, " ")
+		if d.Description != "" {
+			desc = strings.TrimSpace(desc + " (" + render.Escape(d.Description) + ")")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", render.Escape(d.Name), strings.Join(flags, ","), desc)
+	}
+	return tw.Flush()
+}
