@@ -319,6 +319,12 @@ type TCP struct {
 	// DupAckCount is the number of this duplicate ACK (1 for the first
 	// duplicate). Valid iff Analysis has DupAck.
 	DupAckCount int
+	// AckedFrame is the frame number of the segment (data, SYN or FIN)
+	// this ACK acknowledges, and AckRTT the time since that segment was
+	// sent, as Wireshark's tcp.analysis.acks_frame and ack_rtt; zero when
+	// the packet acknowledges no segment the Tracker saw whole.
+	AckedFrame int
+	AckRTT     time.Duration
 	// States are the TCP states of the sending and the receiving endpoint
 	// after this packet, as a Tracker infers them.
 	SrcState, DstState State

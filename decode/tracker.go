@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -21,14 +23,52 @@ const (
 	wscaleNone    = -2 // the handshake was seen and one side did not offer scaling
 )
 
-// flow is what a Tracker keeps about one direction of a TCP conversation.
+// End says how a conversation ended.
+type End uint8
+
+// Ways a conversation ends. UDP conversations stay EndOpen.
+const (
+	// EndOpen: neither a FIN exchange nor a RST has closed it (yet).
+	EndOpen End = iota
+	// EndFIN: both sides sent a FIN and both FINs were acknowledged.
+	EndFIN
+	// EndRST: a RST closed it.
+	EndRST
+)
+
+// String returns "open", "FIN" or "RST".
+func (e End) String() string {
+	switch e {
+	case EndFIN:
+		return "FIN"
+	case EndRST:
+		return "RST"
+	}
+	return "open"
+}
+
+// flow is what a Tracker keeps about one direction of a TCP conversation:
+// the sender's sequence space as seen in its segments, and what it
+// acknowledged of the other direction.
 type flow struct {
 	baseSet bool
 	base    uint32 // the initial sequence number (relative 0)
 	wscale  int8   // announced shift, or wscaleUnknown / wscaleNone
+
+	// Facts for state inference.
+	synSeen, synAcked bool
+	finSeen, finAcked bool
+	iss               uint32 // sequence number of the SYN
+	finSeq            uint32 // sequence number the FIN occupies
+
+	seq seqInfo // sequence analysis, as Wireshark's tcp_analyze_seq_info
 }
 
 // Conversation is a TCP connection or a UDP exchange between two endpoints.
+//
+// A Tracker updates a Conversation as its packets stream in, until it
+// forgets it (see TrackerOptions.OnEnd); after that the Tracker never
+// touches it again and the caller may keep it as long as it likes.
 type Conversation struct {
 	// ID numbers conversations from 1 in the order their first packet
 	// appears.
@@ -45,7 +85,31 @@ type Conversation struct {
 	Packets [2]int
 	Bytes   [2]int64
 
-	flows [2]flow
+	// States are the current TCP states of the client and the server,
+	// indexed by Dir (ClientToServer is the client). StateUnknown until the
+	// packets tell; always StateUnknown for UDP.
+	States [2]State
+	// IRTT is the handshake's round-trip time, from the last SYN to the
+	// first ACK after it, as Wireshark's tcp.analysis.initial_rtt; 0 until
+	// known.
+	IRTT time.Duration
+	// Handshake reports that both SYNs were seen and acknowledged.
+	Handshake bool
+	// EndedBy says how the conversation ended, EndOpen while it has not.
+	EndedBy End
+	// Retransmissions counts the segments of each direction marked as
+	// retransmission, fast or spurious retransmission; ZeroWindows the
+	// segments that advertised a zero window; DupAcks the duplicate ACKs.
+	Retransmissions, ZeroWindows, DupAcks [2]int
+
+	flows   [2]flow
+	key     convKey
+	lastSYN int64 // time of the last SYN without ACK, Unix nanoseconds
+	// lru links every tracked conversation, least recently active first;
+	// ended links the ended ones, by the time of their last packet.
+	lruPrev, lruNext     *Conversation
+	endPrev, endNext     *Conversation
+	onEnded, trackerGone bool
 }
 
 // Dir returns the direction of p within c.
@@ -55,6 +119,10 @@ func (c *Conversation) Dir(p *Packet) Dir {
 	}
 	return ServerToClient
 }
+
+// Ended reports whether the conversation was closed by a FIN exchange or a
+// RST.
+func (c *Conversation) Ended() bool { return c.EndedBy != EndOpen }
 
 // convKey identifies a conversation regardless of direction: the two
 // endpoints in a fixed order.
@@ -72,43 +140,105 @@ func keyOf(p *Packet) convKey {
 	return convKey{proto: p.Proto, a: a, b: b}
 }
 
-// Tracker follows conversations as packets stream in. It is not safe for
-// concurrent use.
+// Defaults for TrackerOptions.
+const (
+	// DefaultMaxConversations is the number of conversations a Tracker
+	// follows at once unless told otherwise.
+	DefaultMaxConversations = 100000
+	// DefaultQuietPeriod is how long, in capture time, a Tracker keeps an
+	// ended conversation for late packets unless told otherwise.
+	DefaultQuietPeriod = 5 * time.Second
+)
+
+// TrackerOptions configure a Tracker. The zero value gives the defaults.
+type TrackerOptions struct {
+	// MaxConversations bounds the conversations followed at once: past it,
+	// the least recently active one is forgotten. 0 means
+	// DefaultMaxConversations.
+	MaxConversations int
+	// QuietPeriod is how long, in capture time, an ended conversation is
+	// kept after its last packet for late ones (a retransmitted FIN, the
+	// final ACK) before it is forgotten. 0 means DefaultQuietPeriod; a
+	// negative period forgets ended conversations on their next packet
+	// from any conversation.
+	QuietPeriod time.Duration
+	// OnEnd, if not nil, is called exactly once for each conversation, when
+	// the tracker forgets it: evicted past MaxConversations, replaced by a
+	// new SYN reusing its ports after it ended, QuietPeriod after it
+	// ended, or at Close. It is called from within Track or Close.
+	OnEnd func(*Conversation)
+}
+
+// Tracker follows conversations as packets stream in: it numbers them,
+// derives relative sequence numbers, scaled windows, TCP states and
+// Wireshark's sequence analysis. Its memory is bounded by the
+// conversations it follows at once (TrackerOptions.MaxConversations), never
+// by the packet count. It is not safe for concurrent use.
 type Tracker struct {
+	o      TrackerOptions
 	convs  map[convKey]*Conversation
 	nextID int
-	order  []*Conversation
+	// lruHead is the least recently active conversation, lruTail the most.
+	lruHead, lruTail *Conversation
+	endHead, endTail *Conversation
 }
 
-// NewTracker returns an empty Tracker.
-func NewTracker() *Tracker {
-	return &Tracker{convs: make(map[convKey]*Conversation)}
+// NewTracker returns an empty Tracker with the default options.
+func NewTracker() *Tracker { return NewTrackerWith(TrackerOptions{}) }
+
+// NewTrackerWith returns an empty Tracker with options o.
+func NewTrackerWith(o TrackerOptions) *Tracker {
+	if o.MaxConversations <= 0 {
+		o.MaxConversations = DefaultMaxConversations
+	}
+	if o.QuietPeriod == 0 {
+		o.QuietPeriod = DefaultQuietPeriod
+	}
+	return &Tracker{o: o, convs: make(map[convKey]*Conversation)}
 }
 
-// Conversations returns every conversation seen so far, in ID order.
-func (t *Tracker) Conversations() []*Conversation { return t.order }
+// Conversations returns the conversations the tracker still follows, in ID
+// order, in a new slice. Conversations already forgotten (see
+// TrackerOptions.OnEnd) are not in it.
+func (t *Tracker) Conversations() []*Conversation {
+	out := make([]*Conversation, 0, len(t.convs))
+	for c := t.lruHead; c != nil; c = c.lruNext {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *Conversation) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Open returns how many conversations the tracker follows now.
+func (t *Tracker) Open() int { return len(t.convs) }
+
+// Close forgets every conversation still followed, calling OnEnd for each
+// in ID order. Call it at the end of the input. The Tracker can be used
+// again afterwards; IDs keep counting.
+func (t *Tracker) Close() {
+	for _, c := range t.Conversations() {
+		t.forget(c)
+	}
+}
 
 // Track adds p to its conversation and fills in what depends on the
-// packets before it: p.Conv, relative sequence numbers and the scaled
-// window. Packets without TCP or UDP are left alone.
+// packets before it: p.Conv, relative sequence numbers, the scaled window,
+// the TCP states and the analysis. Packets without TCP or UDP are left
+// alone.
 func (t *Tracker) Track(p *Packet) {
 	if p.Proto == ProtoNone {
 		return
 	}
 	k := keyOf(p)
 	c := t.convs[k]
+	if c != nil && p.Proto == ProtoTCP && startsNew(c, p) {
+		t.forget(c)
+		c = nil
+	}
 	if c == nil {
-		t.nextID++
-		c = &Conversation{ID: t.nextID, Proto: p.Proto, Client: p.Src, Server: p.Dst, First: p.Time}
-		if p.Proto == ProtoTCP {
-			c.flows[0].wscale, c.flows[1].wscale = wscaleUnknown, wscaleUnknown
-			if p.TCP.Flags&(SYN|ACK) == SYN|ACK {
-				// The capture starts with the SYN-ACK: its receiver is the client.
-				c.Client, c.Server = p.Dst, p.Src
-			}
-		}
-		t.convs[k] = c
-		t.order = append(t.order, c)
+		c = t.open(k, p)
+	} else {
+		t.touch(c)
 	}
 	p.Conv = c
 	d := c.Dir(p)
@@ -117,10 +247,155 @@ func (t *Tracker) Track(p *Packet) {
 	c.Last = p.Time
 	if p.Proto == ProtoTCP {
 		trackTCP(c, d, p)
+		if c.Ended() {
+			t.markEnded(c)
+		}
+	}
+	t.expire(p.Time)
+}
+
+// startsNew reports whether p, a TCP packet of c, opens a new connection
+// on the same ports: a SYN without ACK from either side, after c ended or
+// after its client reached a state the SYN cannot belong to, whose
+// sequence number is not that of a SYN c already saw.
+func startsNew(c *Conversation, p *Packet) bool {
+	if p.TCP.Flags&(SYN|ACK|RST) != SYN {
+		return false
+	}
+	d := c.Dir(p)
+	f := &c.flows[d]
+	if f.synSeen && f.iss == p.TCP.Seq {
+		return false // a retransmitted SYN
+	}
+	if c.Ended() {
+		return true
+	}
+	switch c.States[d] {
+	case StateTimeWait, StateClosed:
+		return true
+	}
+	return false
+}
+
+// open starts following a new conversation for p.
+func (t *Tracker) open(k convKey, p *Packet) *Conversation {
+	t.nextID++
+	c := &Conversation{ID: t.nextID, Proto: p.Proto, Client: p.Src, Server: p.Dst, First: p.Time, key: k}
+	if p.Proto == ProtoTCP {
+		c.flows[0].wscale, c.flows[1].wscale = wscaleUnknown, wscaleUnknown
+		if p.TCP.Flags&(SYN|ACK) == SYN|ACK {
+			// The capture starts with the SYN-ACK: its receiver is the client.
+			c.Client, c.Server = p.Dst, p.Src
+		}
+	}
+	t.convs[k] = c
+	t.pushLRU(c)
+	if len(t.convs) > t.o.MaxConversations {
+		t.forget(t.lruHead)
+	}
+	return c
+}
+
+// touch marks c as the most recently active conversation.
+func (t *Tracker) touch(c *Conversation) {
+	if t.lruTail == c {
+		return
+	}
+	t.unlinkLRU(c)
+	t.pushLRU(c)
+}
+
+func (t *Tracker) pushLRU(c *Conversation) {
+	c.lruPrev, c.lruNext = t.lruTail, nil
+	if t.lruTail != nil {
+		t.lruTail.lruNext = c
+	} else {
+		t.lruHead = c
+	}
+	t.lruTail = c
+}
+
+func (t *Tracker) unlinkLRU(c *Conversation) {
+	if c.lruPrev != nil {
+		c.lruPrev.lruNext = c.lruNext
+	} else {
+		t.lruHead = c.lruNext
+	}
+	if c.lruNext != nil {
+		c.lruNext.lruPrev = c.lruPrev
+	} else {
+		t.lruTail = c.lruPrev
+	}
+	c.lruPrev, c.lruNext = nil, nil
+}
+
+// markEnded puts c at the back of the ended list, ordered by last packet.
+func (t *Tracker) markEnded(c *Conversation) {
+	if c.onEnded {
+		if t.endTail == c {
+			return
+		}
+		t.unlinkEnded(c)
+	}
+	c.onEnded = true
+	c.endPrev, c.endNext = t.endTail, nil
+	if t.endTail != nil {
+		t.endTail.endNext = c
+	} else {
+		t.endHead = c
+	}
+	t.endTail = c
+}
+
+func (t *Tracker) unlinkEnded(c *Conversation) {
+	if c.endPrev != nil {
+		c.endPrev.endNext = c.endNext
+	} else {
+		t.endHead = c.endNext
+	}
+	if c.endNext != nil {
+		c.endNext.endPrev = c.endPrev
+	} else {
+		t.endTail = c.endPrev
+	}
+	c.endPrev, c.endNext = nil, nil
+	c.onEnded = false
+}
+
+// expire forgets the ended conversations quiet for longer than the quiet
+// period at capture time now.
+func (t *Tracker) expire(now time.Time) {
+	for c := t.endHead; c != nil; c = t.endHead {
+		if t.o.QuietPeriod > 0 && now.Sub(c.Last) <= t.o.QuietPeriod {
+			return
+		}
+		if t.o.QuietPeriod < 0 && c == t.lruTail {
+			return // the conversation of the packet being tracked
+		}
+		t.forget(c)
 	}
 }
 
-// trackTCP fills relative numbers and the scaled window of a TCP packet.
+// forget stops following c and hands it to OnEnd.
+func (t *Tracker) forget(c *Conversation) {
+	if c.trackerGone {
+		return
+	}
+	c.trackerGone = true
+	delete(t.convs, c.key)
+	t.unlinkLRU(c)
+	if c.onEnded {
+		t.unlinkEnded(c)
+	}
+	// Drop what only the tracker needed.
+	c.flows[0].seq.unacked, c.flows[1].seq.unacked = nil, nil
+	if t.o.OnEnd != nil {
+		t.o.OnEnd(c)
+	}
+}
+
+// trackTCP fills relative numbers, the scaled window, states and analysis
+// of a TCP packet.
 func trackTCP(c *Conversation, d Dir, p *Packet) {
 	t := &p.TCP
 	fwd, rev := &c.flows[d], &c.flows[1-d]
@@ -169,4 +444,6 @@ func trackTCP(c *Conversation, d Dir, p *Packet) {
 	default:
 		t.WindowScaled = -1
 	}
+	analyze(c, d, p)
+	inferStates(c, d, p)
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -70,6 +71,15 @@ type JSONTCP struct {
 	Analysis       []string    `json:"analysis"`
 	DupAck         int         `json:"dup_ack,omitempty"`
 	States         *JSONStates `json:"states,omitempty"`
+	// AcksFrame and AckRTT (seconds): the frame of the segment this ACK
+	// acknowledges and the time since it was sent (tshark's
+	// tcp.analysis.acks_frame and ack_rtt). Present only on such ACKs.
+	AcksFrame int      `json:"acks_frame,omitempty"`
+	AckRTT    *float64 `json:"ack_rtt,omitempty"`
+	// IRTT is the conversation's handshake round-trip time in seconds
+	// (tshark's tcp.analysis.initial_rtt), present once the handshake's
+	// final ACK has been seen.
+	IRTT *float64 `json:"irtt,omitempty"`
 }
 
 // JSONOptions holds the TCP options present; absent options are omitted.
@@ -207,7 +217,7 @@ func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
 	b = appendJSONIP(b, &p.IP)
 	switch p.Proto {
 	case decode.ProtoTCP:
-		b = appendJSONTCP(b, &p.TCP)
+		b = appendJSONTCP(b, p)
 	case decode.ProtoUDP:
 		u := &p.UDP
 		b = append(b, `,"udp":{"length":`...)
@@ -287,7 +297,8 @@ func appendIPFlags(b []byte, ip *decode.IP, open, sep, close string) []byte {
 	return b
 }
 
-func appendJSONTCP(b []byte, t *decode.TCP) []byte {
+func appendJSONTCP(b []byte, p *decode.Packet) []byte {
+	t := &p.TCP
 	b = append(b, `,"tcp":{"seq":`...)
 	b = strconv.AppendUint(b, uint64(t.Seq), 10)
 	b = append(b, `,"ack":`...)
@@ -331,12 +342,22 @@ func appendJSONTCP(b []byte, t *decode.TCP) []byte {
 		b = append(b, `,"dup_ack":`...)
 		b = strconv.AppendInt(b, int64(t.DupAckCount), 10)
 	}
-	if t.SrcState != decode.StateUnknown || t.DstState != decode.StateUnknown {
+	if p.Conv != nil {
 		b = append(b, `,"states":{"src":"`...)
 		b = append(b, t.SrcState.String()...)
 		b = append(b, `","dst":"`...)
 		b = append(b, t.DstState.String()...)
 		b = append(b, `"}`...)
+	}
+	if t.AckedFrame > 0 {
+		b = append(b, `,"acks_frame":`...)
+		b = strconv.AppendInt(b, int64(t.AckedFrame), 10)
+		b = append(b, `,"ack_rtt":`...)
+		b = appendJSONFloat(b, t.AckRTT.Seconds())
+	}
+	if p.Conv != nil && p.Conv.IRTT > 0 {
+		b = append(b, `,"irtt":`...)
+		b = appendJSONFloat(b, p.Conv.IRTT.Seconds())
 	}
 	return append(b, '}')
 }
@@ -496,8 +517,16 @@ func NewJSONPacket(p *decode.Packet, o *Options) JSONPacket {
 		if t.Analysis.Has(decode.DupAck) {
 			jt.DupAck = t.DupAckCount
 		}
-		if t.SrcState != decode.StateUnknown || t.DstState != decode.StateUnknown {
+		if p.Conv != nil {
 			jt.States = &JSONStates{Src: t.SrcState.String(), Dst: t.DstState.String()}
+		}
+		if t.AckedFrame > 0 {
+			rtt := t.AckRTT.Seconds()
+			jt.AcksFrame, jt.AckRTT = t.AckedFrame, &rtt
+		}
+		if p.Conv != nil && p.Conv.IRTT > 0 {
+			irtt := p.Conv.IRTT.Seconds()
+			jt.IRTT = &irtt
 		}
 		jp.TCP = jt
 	case decode.ProtoUDP:
@@ -516,4 +545,21 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// encoding/json writes e-07 as e-7.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }

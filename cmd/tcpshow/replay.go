@@ -143,6 +143,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(io.Discard)
 	var of outputFlags
 	of.register(fs)
+	maxConvs := fs.Int("max-conversations", decode.DefaultMaxConversations, "follow at most `N` conversations at once; past it the least recently active is closed")
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommandUsage(e.stdout, c, fs)
@@ -178,7 +179,20 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	fw, _ := render.New(of.format, out, opts)
 	w := render.Select(fw, of.sel)
-	s := decode.NewStream(src, decode.NewTracker())
+	if *maxConvs < 1 {
+		return usagef("--max-conversations must be at least 1, not %d", *maxConvs)
+	}
+	to := decode.TrackerOptions{MaxConversations: *maxConvs}
+	var endErr error
+	if ce, ok := any(w).(render.ConversationEnder); ok {
+		to.OnEnd = func(c *decode.Conversation) {
+			if err := ce.EndConversation(c); err != nil && endErr == nil {
+				endErr = err
+			}
+		}
+	}
+	trk := decode.NewTrackerWith(to)
+	s := decode.NewStream(src, trk)
 	// Flush whenever the input has nothing more read ahead, so that a
 	// capture streamed through a pipe shows its packets as they arrive.
 	idle := func() error {
@@ -187,7 +201,16 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	readErr := pump(ctx, s, w, idle)
+	readErr := pump(ctx, s, w, func() error {
+		if endErr != nil {
+			return endErr
+		}
+		return idle()
+	})
+	trk.Close()
+	if endErr != nil && readErr == nil {
+		readErr = endErr
+	}
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err
 	}
