@@ -9,8 +9,12 @@
 //
 // A Tracker follows conversations as packets stream in. It numbers
 // conversations, derives relative sequence and acknowledgment numbers the
-// way Wireshark does, and scales windows once a handshake has announced the
-// shift.
+// way Wireshark does, scales windows once a handshake has announced the
+// shift, infers each endpoint's RFC 9293 state, and runs Wireshark's
+// sequence analysis (retransmissions, duplicate ACKs, zero windows, …,
+// the handshake's and each ACK's round-trip time). It holds a bounded
+// number of conversations and hands each one to TrackerOptions.OnEnd when
+// it forgets it, so memory follows the open conversations, not the packets.
 //
 // decode does not reassemble streams or IP fragments, and it never prints.
 package decode
