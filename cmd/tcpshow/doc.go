@@ -7,6 +7,8 @@
 // Usage:
 //
 //	tcpshow replay [flags] FILE     read a pcap or pcapng file ("-" for stdin)
+//	tcpshow gen [flags] SCENARIO    play a scenario of the traffic generator, print its socket calls
+//	tcpshow scenarios               list the generator's scenarios
 //	tcpshow help [COMMAND]          show help
 //	tcpshow version                 print the version
 //
@@ -19,4 +21,5 @@
 //	tcpshow replay --format table --ascii testdata/handshake.pcap
 //	tcpshow replay --format json student.pcap | jq .tcp.flags
 //	tcpdump -i lo -w - | tcpshow replay -
+//	tcpshow gen hello
 package main

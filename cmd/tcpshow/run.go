@@ -50,6 +50,8 @@ func commands() []*command {
 		replayCommand(),
 		liveCommand(),
 		interfacesCommand(),
+		genCommand(),
+		scenariosCommand(),
 		{name: "version", short: "print the version", run: func(_ context.Context, e *env, _ []string) error {
 			_, err := fmt.Fprintln(e.stdout, "tcpshow", version)
 			return err
@@ -163,6 +165,8 @@ func printCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 			(&outputFlags{}).register(fs)
 		case "live":
 			(&liveConfig{}).register(fs)
+		case "gen":
+			fs, _, _ = genFlagSet()
 		}
 	}
 	hasFlags := false
