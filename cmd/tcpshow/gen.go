@@ -46,13 +46,13 @@ type genFlags struct {
 }
 
 func (f *genFlags) register(fs *flag.FlagSet) {
-	fs.UintVar(&f.port, "port", 0, "the server's `port` on the loopback address (0: a free one)")
+	fs.UintVar(&f.port, "server-port", 0, "the server's `port` on the loopback address (0: a free one)")
 	fs.DurationVar(&f.timeout, "timeout", traffic.DefaultTimeout, "stop the scenario after this `duration`")
 }
 
 func (f *genFlags) options() (traffic.Options, error) {
 	if f.port > 65535 {
-		return traffic.Options{}, usagef("--port %d: want 0 to 65535", f.port)
+		return traffic.Options{}, usagef("--server-port %d: want 0 to 65535", f.port)
 	}
 	if f.timeout <= 0 {
 		return traffic.Options{}, usagef("--timeout %v: want a positive duration", f.timeout)
@@ -83,7 +83,7 @@ port. 'tcpshow scenarios' lists the scenarios. Gen needs no privileges.
 Examples:
   tcpshow gen hello
   tcpdump -i lo -w hello.pcap & tcpshow gen hello; kill %1
-  tcpshow gen --port 18080 refused`,
+  tcpshow gen --server-port 18080 refused`,
 		run: runGen,
 	}
 }
@@ -92,7 +92,7 @@ Examples:
 func genFlagSet() (*flag.FlagSet, *genFlags, *outputFlags) {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	gf, of := &genFlags{}, &outputFlags{}
+	gf, of := &genFlags{}, &outputFlags{maxRows: render.DefaultMaxRows}
 	gf.register(fs)
 	fs.BoolVar(&of.utc, "utc", false, "print wall-clock times in UTC instead of local time")
 	fs.StringVar(&of.color, "color", "auto", "colour `when`: auto (on a terminal, unless NO_COLOR is set), always, never")

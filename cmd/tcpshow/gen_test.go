@@ -54,7 +54,7 @@ func TestGen(t *testing.T) {
 	}{
 		{[]string{"gen"}, exitUsage, "want one scenario"},
 		{[]string{"gen", "nosuch"}, exitUsage, `unknown scenario "nosuch" (choose hello,`},
-		{[]string{"gen", "--port", "70000", "hello"}, exitUsage, "--port 70000"},
+		{[]string{"gen", "--server-port", "70000", "hello"}, exitUsage, "--server-port 70000"},
 		{[]string{"gen", "--timeout", "0s", "hello"}, exitUsage, "--timeout"},
 		{[]string{"gen", "--timeout", "100ms", "backlog"}, exitError, "backlog"},
 	} {
@@ -64,7 +64,7 @@ func TestGen(t *testing.T) {
 		}
 	}
 	help, _, code := runCmd(t, nil, "help", "gen")
-	if code != exitOK || !strings.Contains(help, "--port") || !strings.Contains(help, "--timeout") {
+	if code != exitOK || !strings.Contains(help, "--server-port") || !strings.Contains(help, "--timeout") {
 		t.Errorf("help gen: exit %d, missing flags:\n%s", code, help)
 	}
 }
