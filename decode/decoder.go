@@ -53,7 +53,6 @@ type Decoder struct {
 	ip6  layers.IPv6
 	ext  layers.IPv6ExtensionSkipper
 	frag layers.IPv6Fragment
-	tcp  layers.TCP
 	udp  layers.UDP
 
 	// scratch holds a transport header the capture cut short, padded with
@@ -405,17 +404,23 @@ func (d *Decoder) decodeTCP(b []byte, wire int, pseudo uint32, frag bool, p *Pac
 			return
 		}
 	}
-	err := d.tcp.DecodeFromBytes(hdr, &d.fb)
+	// The fixed header is read here rather than by gopacket's TCP layer:
+	// that layer also walks the options into a slice of its own, a second
+	// walk beside parseOptions that cost a tenth of a whole replay.
+	be := binary.BigEndian
 	p.Proto = ProtoTCP
 	t.HdrCaptured = min(len(b), 60)
-	t.SrcPort, t.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-	t.Seq, t.Ack = d.tcp.Seq, d.tcp.Ack
-	t.DataOffset = d.tcp.DataOffset
+	t.SrcPort, t.DstPort = be.Uint16(hdr[0:]), be.Uint16(hdr[2:])
+	t.Seq, t.Ack = be.Uint32(hdr[4:]), be.Uint32(hdr[8:])
+	t.DataOffset = hdr[12] >> 4
 	t.Reserved = (hdr[12] >> 1) & 0x7
 	t.Flags = Flags(hdr[13]) | Flags(hdr[12]&1)<<8
-	t.Window = d.tcp.Window
-	t.Checksum = d.tcp.Checksum
-	t.Urgent = d.tcp.Urgent
+	t.Window = be.Uint16(hdr[14:])
+	t.Checksum = be.Uint16(hdr[16:])
+	t.Urgent = be.Uint16(hdr[18:])
+	if t.DataOffset >= 5 && t.HdrLen() > len(hdr) {
+		d.fb.truncated = true // as gopacket reports a header cut short
+	}
 	p.Src = netip.AddrPortFrom(p.IP.Src, t.SrcPort)
 	p.Dst = netip.AddrPortFrom(p.IP.Dst, t.DstPort)
 	hlen := t.HdrLen()
@@ -426,7 +431,6 @@ func (d *Decoder) decodeTCP(b []byte, wire int, pseudo uint32, frag bool, p *Pac
 		p.Len = max(wire-20, 0)
 		return
 	}
-	_ = err // a header cut short by the capture is handled below
 	p.Len = wire - hlen
 	end := min(len(b), hlen)
 	if end > 20 {

@@ -166,7 +166,7 @@ func appendRFC3339(b []byte, t time.Time, digits int) []byte {
 	t = t.UTC()
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
-	b = strconv.AppendInt(b, int64(y), 10)
+	b = appendInt(b, int64(y))
 	b = append(b, '-')
 	b = append2(b, int(mo))
 	b = append(b, '-')
@@ -190,21 +190,21 @@ func appendRFC3339(b []byte, t time.Time, digits int) []byte {
 // AppendJSON appends p as a JSON object (without a newline) to b.
 func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
 	b = append(b, `{"n":`...)
-	b = strconv.AppendInt(b, int64(p.N), 10)
+	b = appendInt(b, int64(p.N))
 	b = append(b, `,"time":"`...)
 	b = appendRFC3339(b, p.Time, timeDigits(p))
 	b = append(b, `","proto":"`...)
 	b = append(b, p.Proto.String()...)
 	b = append(b, `","src":"`...)
-	b = p.Src.Addr().AppendTo(b)
+	b = appendAddr(b, p.Src.Addr())
 	b = append(b, `","sport":`...)
-	b = strconv.AppendUint(b, uint64(p.Src.Port()), 10)
+	b = appendUint(b, uint64(p.Src.Port()))
 	b = append(b, `,"dst":"`...)
-	b = p.Dst.Addr().AppendTo(b)
+	b = appendAddr(b, p.Dst.Addr())
 	b = append(b, `","dport":`...)
-	b = strconv.AppendUint(b, uint64(p.Dst.Port()), 10)
+	b = appendUint(b, uint64(p.Dst.Port()))
 	b = append(b, `,"len":`...)
-	b = strconv.AppendInt(b, int64(p.Len), 10)
+	b = appendInt(b, int64(p.Len))
 	b = append(b, `,"truncated":`...)
 	b = strconv.AppendBool(b, p.Truncated)
 	if p.Malformed {
@@ -212,7 +212,7 @@ func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
 	}
 	if p.Conv != nil {
 		b = append(b, `,"conv":`...)
-		b = strconv.AppendInt(b, int64(p.Conv.ID), 10)
+		b = appendInt(b, int64(p.Conv.ID))
 	}
 	b = appendJSONIP(b, &p.IP)
 	switch p.Proto {
@@ -221,9 +221,9 @@ func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
 	case decode.ProtoUDP:
 		u := &p.UDP
 		b = append(b, `,"udp":{"length":`...)
-		b = strconv.AppendUint(b, uint64(u.Length), 10)
+		b = appendUint(b, uint64(u.Length))
 		b = append(b, `,"checksum":`...)
-		b = strconv.AppendUint(b, uint64(u.Checksum), 10)
+		b = appendUint(b, uint64(u.Checksum))
 		b = append(b, `,"checksum_status":"`...)
 		b = append(b, u.ChecksumStatus.String()...)
 		b = append(b, `"}`...)
@@ -233,39 +233,39 @@ func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
 
 func appendJSONIP(b []byte, ip *decode.IP) []byte {
 	b = append(b, `,"ip":{"version":`...)
-	b = strconv.AppendInt(b, int64(ip.Version), 10)
+	b = appendInt(b, int64(ip.Version))
 	b = append(b, `,"hdr_len":`...)
-	b = strconv.AppendInt(b, int64(ip.HdrLen), 10)
+	b = appendInt(b, int64(ip.HdrLen))
 	b = append(b, `,"tos":`...)
-	b = strconv.AppendInt(b, int64(ip.TOS), 10)
+	b = appendInt(b, int64(ip.TOS))
 	b = append(b, `,"length":`...)
-	b = strconv.AppendInt(b, int64(ip.Length), 10)
+	b = appendInt(b, int64(ip.Length))
 	b = append(b, `,"id":`...)
-	b = strconv.AppendUint(b, uint64(ip.ID), 10)
+	b = appendUint(b, uint64(ip.ID))
 	b = append(b, `,"flags":[`...)
 	b = appendIPFlags(b, ip, `"`, `","`, `"`)
 	b = append(b, `],"frag_offset":`...)
-	b = strconv.AppendInt(b, int64(ip.FragOffset), 10)
+	b = appendInt(b, int64(ip.FragOffset))
 	b = append(b, `,"ttl":`...)
-	b = strconv.AppendInt(b, int64(ip.TTL), 10)
+	b = appendInt(b, int64(ip.TTL))
 	b = append(b, `,"proto":`...)
-	b = strconv.AppendInt(b, int64(ip.NextProto), 10)
+	b = appendInt(b, int64(ip.NextProto))
 	if ip.Version == 4 {
 		b = append(b, `,"checksum":`...)
-		b = strconv.AppendUint(b, uint64(ip.Checksum), 10)
+		b = appendUint(b, uint64(ip.Checksum))
 		b = append(b, `,"checksum_status":"`...)
 		b = append(b, ip.ChecksumStatus.String()...)
 		b = append(b, '"')
 	} else {
 		b = append(b, `,"flow_label":`...)
-		b = strconv.AppendUint(b, uint64(ip.FlowLabel), 10)
+		b = appendUint(b, uint64(ip.FlowLabel))
 		if ip.NExt > 0 {
 			b = append(b, `,"ext":[`...)
 			for i := 0; i < ip.NExt; i++ {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = strconv.AppendInt(b, int64(ip.Ext[i].Proto), 10)
+				b = appendInt(b, int64(ip.Ext[i].Proto))
 			}
 			b = append(b, ']')
 		}
@@ -300,13 +300,13 @@ func appendIPFlags(b []byte, ip *decode.IP, open, sep, close string) []byte {
 func appendJSONTCP(b []byte, p *decode.Packet) []byte {
 	t := &p.TCP
 	b = append(b, `,"tcp":{"seq":`...)
-	b = strconv.AppendUint(b, uint64(t.Seq), 10)
+	b = appendUint(b, uint64(t.Seq))
 	b = append(b, `,"ack":`...)
-	b = strconv.AppendUint(b, uint64(t.Ack), 10)
+	b = appendUint(b, uint64(t.Ack))
 	b = append(b, `,"rel_seq":`...)
-	b = strconv.AppendUint(b, uint64(t.RelSeq), 10)
+	b = appendUint(b, uint64(t.RelSeq))
 	b = append(b, `,"rel_ack":`...)
-	b = strconv.AppendUint(b, uint64(t.RelAck), 10)
+	b = appendUint(b, uint64(t.RelAck))
 	b = append(b, `,"flags":[`...)
 	if t.Flags != 0 {
 		b = append(b, '"')
@@ -314,21 +314,21 @@ func appendJSONTCP(b []byte, p *decode.Packet) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, `],"window":`...)
-	b = strconv.AppendUint(b, uint64(t.Window), 10)
+	b = appendUint(b, uint64(t.Window))
 	if t.WindowScaled >= 0 {
 		b = append(b, `,"window_scaled":`...)
-		b = strconv.AppendInt(b, int64(t.WindowScaled), 10)
+		b = appendInt(b, int64(t.WindowScaled))
 	}
 	b = append(b, `,"hdr_len":`...)
-	b = strconv.AppendInt(b, int64(t.HdrLen()), 10)
+	b = appendInt(b, int64(t.HdrLen()))
 	b = append(b, `,"reserved":`...)
-	b = strconv.AppendInt(b, int64(t.Reserved), 10)
+	b = appendInt(b, int64(t.Reserved))
 	b = append(b, `,"checksum":`...)
-	b = strconv.AppendUint(b, uint64(t.Checksum), 10)
+	b = appendUint(b, uint64(t.Checksum))
 	b = append(b, `,"checksum_status":"`...)
 	b = append(b, t.ChecksumStatus.String()...)
 	b = append(b, `","urgent":`...)
-	b = strconv.AppendUint(b, uint64(t.Urgent), 10)
+	b = appendUint(b, uint64(t.Urgent))
 	b = append(b, `,"options":{`...)
 	b = appendJSONOptions(b, &t.Options)
 	b = append(b, `},"analysis":[`...)
@@ -340,7 +340,7 @@ func appendJSONTCP(b []byte, p *decode.Packet) []byte {
 	b = append(b, ']')
 	if t.Analysis.Has(decode.DupAck) && t.DupAckCount > 0 {
 		b = append(b, `,"dup_ack":`...)
-		b = strconv.AppendInt(b, int64(t.DupAckCount), 10)
+		b = appendInt(b, int64(t.DupAckCount))
 	}
 	if p.Conv != nil {
 		b = append(b, `,"states":{"src":"`...)
@@ -373,11 +373,11 @@ func appendJSONOptions(b []byte, o *decode.Options) []byte {
 	}
 	if o.Set&decode.HasMSS != 0 {
 		field("mss")
-		b = strconv.AppendUint(b, uint64(o.MSS), 10)
+		b = appendUint(b, uint64(o.MSS))
 	}
 	if o.Set&decode.HasWScale != 0 {
 		field("wscale")
-		b = strconv.AppendUint(b, uint64(o.WScale), 10)
+		b = appendUint(b, uint64(o.WScale))
 	}
 	if o.Set&decode.HasSACKPerm != 0 {
 		field("sack_permitted")
@@ -385,9 +385,9 @@ func appendJSONOptions(b []byte, o *decode.Options) []byte {
 	}
 	if o.Set&decode.HasTimestamps != 0 {
 		field("tsval")
-		b = strconv.AppendUint(b, uint64(o.TSVal), 10)
+		b = appendUint(b, uint64(o.TSVal))
 		field("tsecr")
-		b = strconv.AppendUint(b, uint64(o.TSEcr), 10)
+		b = appendUint(b, uint64(o.TSEcr))
 	}
 	if o.Set&decode.HasSACK != 0 {
 		field("sack")
@@ -397,9 +397,9 @@ func appendJSONOptions(b []byte, o *decode.Options) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, '[')
-			b = strconv.AppendUint(b, uint64(o.SACK[i].Left), 10)
+			b = appendUint(b, uint64(o.SACK[i].Left))
 			b = append(b, ',')
-			b = strconv.AppendUint(b, uint64(o.SACK[i].Right), 10)
+			b = appendUint(b, uint64(o.SACK[i].Right))
 			b = append(b, ']')
 		}
 		b = append(b, ']')
@@ -411,13 +411,13 @@ func appendJSONOptions(b []byte, o *decode.Options) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendUint(b, uint64(o.List[i].Kind), 10)
+			b = appendUint(b, uint64(o.List[i].Kind))
 		}
 		b = append(b, ']')
 	}
 	if o.Padding > 0 {
 		field("padding")
-		b = strconv.AppendInt(b, int64(o.Padding), 10)
+		b = appendInt(b, int64(o.Padding))
 	}
 	return b
 }

@@ -3,7 +3,6 @@ package render
 import (
 	"io"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/tcpshow/tcpshow/decode"
@@ -65,7 +64,7 @@ func AppendLine(b []byte, p *decode.Packet, o *Options) []byte {
 		b = appendTCPLine(b, p, o)
 	case decode.ProtoUDP:
 		b = append(b, "UDP, length "...)
-		b = strconv.AppendInt(b, int64(p.Len), 10)
+		b = appendInt(b, int64(p.Len))
 	}
 	if p.Truncated {
 		b = appendMark(b, o, ansiYellow, " [truncated]")
@@ -106,29 +105,29 @@ func appendTCPLine(b []byte, p *decode.Packet, o *Options) []byte {
 	sep := " "
 	if p.Len > 0 || t.Flags&(decode.SYN|decode.FIN|decode.RST) != 0 {
 		b = append(b, " seq "...)
-		b = strconv.AppendUint(b, uint64(seq), 10)
+		b = appendUint(b, uint64(seq))
 		if p.Len > 0 {
 			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(seq+uint32(p.Len)), 10)
+			b = appendUint(b, uint64(seq+uint32(p.Len)))
 		}
 		sep = ", "
 	}
 	if t.Flags.Has(decode.ACK) {
 		b = append(b, sep...)
 		b = append(b, "ack "...)
-		b = strconv.AppendUint(b, uint64(ack), 10)
+		b = appendUint(b, uint64(ack))
 		sep = ", "
 	}
 	b = append(b, sep...)
 	b = append(b, "win "...)
 	if t.WindowScaled >= 0 {
-		b = strconv.AppendInt(b, int64(t.WindowScaled), 10)
+		b = appendInt(b, int64(t.WindowScaled))
 	} else {
-		b = strconv.AppendUint(b, uint64(t.Window), 10)
+		b = appendUint(b, uint64(t.Window))
 	}
 	if t.Flags.Has(decode.URG) {
 		b = append(b, ", urg "...)
-		b = strconv.AppendUint(b, uint64(t.Urgent), 10)
+		b = appendUint(b, uint64(t.Urgent))
 	}
 	if t.Options.N > 0 {
 		b = append(b, ", options ["...)
@@ -136,7 +135,7 @@ func appendTCPLine(b []byte, p *decode.Packet, o *Options) []byte {
 		b = append(b, ']')
 	}
 	b = append(b, ", length "...)
-	b = strconv.AppendInt(b, int64(p.Len), 10)
+	b = appendInt(b, int64(p.Len))
 	if t.Analysis != 0 {
 		if o.Color {
 			b = append(b, ansiYellow...)
@@ -157,7 +156,7 @@ func appendAnalysis(b []byte, t *decode.TCP) []byte {
 	b = t.Analysis.AppendNames(b, ", ")
 	if t.Analysis.Has(decode.DupAck) && t.DupAckCount > 0 {
 		b = append(b, " #"...)
-		b = strconv.AppendInt(b, int64(t.DupAckCount), 10)
+		b = appendInt(b, int64(t.DupAckCount))
 	}
 	return b
 }
@@ -175,25 +174,25 @@ func appendOptions(b []byte, o *decode.Options) []byte {
 		switch {
 		case opt.Kind == decode.OptMSS && full && len(d) == 2:
 			b = append(b, "mss "...)
-			b = strconv.AppendUint(b, uint64(o.MSS), 10)
+			b = appendUint(b, uint64(o.MSS))
 		case opt.Kind == decode.OptWScale && full && len(d) == 1:
 			b = append(b, "wscale "...)
-			b = strconv.AppendUint(b, uint64(o.WScale), 10)
+			b = appendUint(b, uint64(o.WScale))
 		case opt.Kind == decode.OptSACKPerm && opt.Len == 2:
 			b = append(b, "sackOK"...)
 		case opt.Kind == decode.OptTimestamp && full && len(d) == 8:
 			b = append(b, "TS val "...)
-			b = strconv.AppendUint(b, uint64(o.TSVal), 10)
+			b = appendUint(b, uint64(o.TSVal))
 			b = append(b, " ecr "...)
-			b = strconv.AppendUint(b, uint64(o.TSEcr), 10)
+			b = appendUint(b, uint64(o.TSEcr))
 		case opt.Kind == decode.OptSACK && full && len(d)%8 == 0:
 			b = append(b, "sack "...)
-			b = strconv.AppendInt(b, int64(len(d)/8), 10)
+			b = appendInt(b, int64(len(d)/8))
 			for j := 0; j+8 <= len(d); j += 8 {
 				b = append(b, " {"...)
-				b = strconv.AppendUint(b, uint64(be32(d[j:])), 10)
+				b = appendUint(b, uint64(be32(d[j:])))
 				b = append(b, ':')
-				b = strconv.AppendUint(b, uint64(be32(d[j+4:])), 10)
+				b = appendUint(b, uint64(be32(d[j+4:])))
 				b = append(b, '}')
 			}
 		case opt.Kind == decode.OptNOP:
@@ -205,10 +204,10 @@ func appendOptions(b []byte, o *decode.Options) []byte {
 				b = append(b, name...)
 			} else {
 				b = append(b, "kind "...)
-				b = strconv.AppendUint(b, uint64(opt.Kind), 10)
+				b = appendUint(b, uint64(opt.Kind))
 			}
 			b = append(b, " len "...)
-			b = strconv.AppendUint(b, uint64(opt.Len), 10)
+			b = appendUint(b, uint64(opt.Len))
 		}
 	}
 	if o.Malformed {
@@ -245,7 +244,7 @@ func append2(b []byte, n int) []byte {
 
 // appendEndpoint appends addr.port the way tcpdump -nn writes it.
 func appendEndpoint(b []byte, ap netip.AddrPort) []byte {
-	b = ap.Addr().AppendTo(b)
+	b = appendAddr(b, ap.Addr())
 	b = append(b, '.')
-	return strconv.AppendUint(b, uint64(ap.Port()), 10)
+	return appendUint(b, uint64(ap.Port()))
 }
