@@ -4,7 +4,7 @@
 GO ?= go
 CORPUS ?= ../shared/corpus/tcpdump-tests
 
-.PHONY: all build test golden tshark-refs difftest-corpus fuzz clean
+.PHONY: all build test golden tshark-refs difftest-corpus fuzz bench bench-tools clean
 
 all: build
 
@@ -37,6 +37,33 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# Compare tcpshow with tcpdump, tshark and tcptrace on a large loopback
+# capture, recorded once into BENCH_DIR (needs root for tcpdump on lo the
+# first time), and print the table. Delete BENCH_DIR to record afresh.
+BENCH_DIR ?= .cache/bench
+BENCH_RUNS ?= 3
+bench: build bench-tools
+	$(GO) build -o $(BENCH_DIR)/load ./testdata/load
+	$(GO) run ./testdata/bench -tcpshow ./tcpshow -load $(BENCH_DIR)/load -dir $(BENCH_DIR) -runs $(BENCH_RUNS)
+
+# Install the reference tools the benchmark compares with, where apt and
+# root allow; the table marks the others "not installed".
+BENCH_TOOLS = tcpdump:tcpdump tshark:tshark tcptrace:tcptrace
+bench-tools:
+	@missing=""; for t in $(BENCH_TOOLS); do \
+		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+			echo "could not install$$missing: the table marks them not installed"; \
+		else \
+			echo "not root or no apt: the table marks$$missing not installed"; \
+		fi; \
+	fi
 
 clean:
 	rm -rf tcpshow .cache

@@ -108,6 +108,8 @@ var ErrTruncated = errors.New("file ends in the middle of a record (cut short?)"
 type File struct {
 	name     string
 	br       *bufio.Reader
+	counter  *countingReader
+	size     int64
 	format   Format
 	closer   io.Closer
 	pcap     *pcapgo.Reader
@@ -158,7 +160,14 @@ func unwrapPathError(err error) error {
 // NewFile reads a capture from r. name is used in error messages only;
 // closer, if not nil, is closed by Close.
 func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
-	br := bufio.NewReaderSize(r, readBufferSize)
+	size := int64(-1)
+	if st, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	counter := &countingReader{r: r}
+	br := bufio.NewReaderSize(counter, readBufferSize)
 	magic, err := br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, zerr := gzip.NewReader(br)
@@ -177,7 +186,7 @@ func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
 	case err != nil:
 		return nil, &Error{Name: name, Err: fmt.Errorf("only %d bytes, too short for a capture file header", len(magic))}
 	}
-	src := &File{name: name, closer: closer, br: br}
+	src := &File{name: name, closer: closer, br: br, counter: counter, size: size}
 	switch binary.LittleEndian.Uint32(magic) {
 	case magicPcapMicro, magicPcapNano, magicPcapMicroBE, magicPcapNanoBE:
 		src.format = FormatPcap
@@ -232,6 +241,28 @@ func (f *File) Format() Format { return f.format }
 // yet returned. At zero, the next call to Next may wait for input: a reader
 // of a pipe can flush its output then, so that packets appear as they come.
 func (f *File) Buffered() int { return f.br.Buffered() }
+
+// Size returns the size in bytes of the file being read, or -1 when it is
+// not a regular file (a pipe, a terminal, a reader of another kind). For a
+// compressed file it is the compressed size.
+func (f *File) Size() int64 { return f.size }
+
+// BytesRead returns how many bytes have been read from the file so far,
+// read-ahead included; for a compressed file, compressed bytes. Against
+// Size it tells how far a replay has come.
+func (f *File) BytesRead() int64 { return f.counter.n }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
 
 // Records returns how many records (frames) have been read so far.
 func (f *File) Records() int { return f.records }

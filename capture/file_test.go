@@ -246,3 +246,63 @@ func TestLowerFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeAndBytesRead checks what a progress display reads: the file's
+// size, known for regular files only, and the bytes read so far, all of
+// them at the end.
+func TestSizeAndBytesRead(t *testing.T) {
+	path := filepath.Join("..", "testdata", "handshake.pcap")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	gzPath := filepath.Join(t.TempDir(), "handshake.pcap.gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := func(t *testing.T, name string) *File {
+		f, err := Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tests := []struct {
+		name string
+		src  func(t *testing.T) *File
+		size int64 // also what BytesRead reaches at the end
+	}{
+		{"file", func(t *testing.T) *File { return open(t, path) }, int64(len(data))},
+		{"gzip file", func(t *testing.T) *File { return open(t, gzPath) }, int64(gz.Len())},
+		{"reader", func(t *testing.T) *File {
+			f, err := NewFile(bytes.NewReader(data), "-", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.src(t)
+			defer f.Close()
+			if f.Size() != tt.size {
+				t.Errorf("Size() = %d, want %d", f.Size(), tt.size)
+			}
+			if _, err := readAll(t, f); err != nil {
+				t.Fatal(err)
+			}
+			want := tt.size
+			if want < 0 {
+				want = int64(len(data))
+			}
+			if f.BytesRead() != want {
+				t.Errorf("BytesRead() = %d at the end, want %d", f.BytesRead(), want)
+			}
+		})
+	}
+}

@@ -114,7 +114,9 @@ func replayCommand() *command {
 		short: "show the packets of a pcap or pcapng file (- for stdin)",
 		long: `Replay reads a capture file (pcap or pcapng, optionally gzipped; "-" reads
 standard input) and shows its TCP and UDP packets. Replay needs neither
-libpcap nor root.
+libpcap nor root. A replay that takes more than a second, with its output
+going to a file or pipe, shows a progress bar on standard error when that
+is a terminal.
 
 By default each conversation is drawn as a ladder diagram, as RFC 9293 draws
 connections: the client's lane on the left, the server's on the right, one
@@ -193,9 +195,17 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	trk := decode.NewTrackerWith(to)
 	s := decode.NewStream(src, trk)
+	var bar *progress
+	if size := src.Size(); size > 0 && showProgress(e, of.out) {
+		bar = newProgress(e.stderr, size, e.clock())
+	}
+	n := 0
 	// Flush whenever the input has nothing more read ahead, so that a
 	// capture streamed through a pipe shows its packets as they arrive.
 	idle := func() error {
+		if n++; bar != nil && n&1023 == 0 {
+			bar.update(src.BytesRead())
+		}
 		if src.Buffered() == 0 {
 			return out.Flush()
 		}
@@ -218,6 +228,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	// on standard output.
 	if err := out.finish(true); err != nil && readErr == nil {
 		readErr = err
+	}
+	if bar != nil {
+		bar.finish()
 	}
 	if !closedPipe(readErr) {
 		reportSkipped(e, s)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/tcpshow/tcpshow/render"
 )
@@ -33,6 +34,16 @@ type env struct {
 	getenv            func(string) string
 	// width returns the terminal's width, or 0 if unknown.
 	width func() int
+	// now is the clock for progress display; nil means time.Now.
+	now func() time.Time
+}
+
+// clock returns e's clock.
+func (e *env) clock() func() time.Time {
+	if e.now == nil {
+		return time.Now
+	}
+	return e.now
 }
 
 // command is a subcommand.
