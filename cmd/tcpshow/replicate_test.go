@@ -85,9 +85,9 @@ const replicaPorts = 20000
 
 // writeReplicas writes a pcap file of at least packets frames to w: the
 // template groups repeated in turn, each repetition with its own client port
-// (cycling through replicaPorts of them), starting 100µs after the one
-// before it ended, so that every repetition is a new conversation.
-func writeReplicas(w io.Writer, groups [][]templateFrame, packets int) error {
+// (cycling through ports of them), starting 100µs after the one before it
+// ended, so that every repetition is a new conversation.
+func writeReplicas(w io.Writer, groups [][]templateFrame, packets, ports int) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	pw := pcapgo.NewWriter(bw)
 	if err := pw.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
@@ -100,7 +100,7 @@ func writeReplicas(w io.Writer, groups [][]templateFrame, packets int) error {
 		g := groups[k%len(groups)]
 		shift := at.Sub(g[0].ci.Timestamp)
 		at = g[len(g)-1].ci.Timestamp.Add(shift + 100*time.Microsecond)
-		port := uint16(30000 + k%replicaPorts)
+		port := uint16(30000 + k%ports)
 		for _, f := range g {
 			buf = append(buf[:0], f.data...)
 			off := f.dport
@@ -123,7 +123,7 @@ func writeReplicas(w io.Writer, groups [][]templateFrame, packets int) error {
 func replicas(tb testing.TB, packets int) []byte {
 	tb.Helper()
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeReplicas(pw, loadTemplates(tb), packets)) }()
+	go func() { pw.CloseWithError(writeReplicas(pw, loadTemplates(tb), packets, replicaPorts)) }()
 	b, err := io.ReadAll(pr)
 	if err != nil {
 		tb.Fatal(err)

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/tcpshow/tcpshow/render"
+)
+
+// The test binary runs as tcpshow itself when TCPSHOW_RUN_MAIN is set, so
+// that tests can measure a whole tcpshow process without building one.
+func TestMain(m *testing.M) {
+	if os.Getenv("TCPSHOW_RUN_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// memPackets is the size of the benchmark capture `make bench` records
+// (399,464 packets); the memory test replays ten times that.
+const memPackets = 400000
+
+// memPorts is how many client ports the memory test's input cycles
+// through. The 1× input already holds every one of them, so what the 10×
+// input adds is packets, not endpoints: the memory it costs is the memory
+// that grows with the size of the capture. (How many conversations the
+// Tracker holds at once is its own limit, tested in decode.)
+const memPorts = 2000
+
+// memLimit is the peak RSS tcpshow must stay under on any capture.
+const memLimit = 64 << 20
+
+// TestMemoryFlat replays a capture of memPackets frames and one ten times
+// larger, real frames from testdata repeated with shifted ports and times
+// and streamed through a pipe, in a tcpshow process of its own for each
+// format, and checks that the larger file needs no more memory.
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays 4.4 million packets per format; skipped with -short")
+	}
+	groups := loadTemplates(t)
+	formats := []string{"lines", "json"}
+	for _, f := range render.Formats() {
+		// Formats that hold conversations, once they are there.
+		if (f.Name == "summary" || f.Name == "ladder") && !slices.Contains(formats, f.Name) {
+			formats = append(formats, f.Name)
+		}
+	}
+	for _, format := range formats {
+		t.Run(format, func(t *testing.T) {
+			small := peakRSS(t, groups, format, memPackets)
+			big := peakRSS(t, groups, format, 10*memPackets)
+			t.Logf("peak RSS %.1f MiB for %d packets, %.1f MiB for %d", mib(small), memPackets, mib(big), 10*memPackets)
+			if limit := small + max(small/4, 4<<20); big > limit {
+				t.Errorf("peak RSS grew from %.1f MiB to %.1f MiB for ten times the packets", mib(small), mib(big))
+			}
+			if big >= memLimit {
+				t.Errorf("peak RSS %.1f MiB, want under %.0f MiB", mib(big), mib(memLimit))
+			}
+		})
+	}
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+// peakRSS runs tcpshow replay in format over packets frames written into its
+// standard input and returns the process's peak resident set size in bytes.
+func peakRSS(t *testing.T, groups [][]templateFrame, format string, packets int) int64 {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "replay", "--format", format, "-")
+	cmd.Env = append(os.Environ(), "TCPSHOW_RUN_MAIN=1")
+	cmd.Stdin = pr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // stdout is /dev/null
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	genErr := make(chan error, 1)
+	go func() {
+		err := writeReplicas(pw, groups, packets, memPorts)
+		pw.Close()
+		genErr <- err
+	}()
+	err = cmd.Wait()
+	if gerr := <-genErr; gerr != nil {
+		t.Fatalf("writing the capture: %v", gerr)
+	}
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("tcpshow replay --format %s: %v: %s", format, err, stderr.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no resource usage on this system")
+	}
+	return ru.Maxrss << 10 // kilobytes on Linux
+}
