@@ -72,13 +72,20 @@ type builder struct {
 	tailLen        int
 	headMax        int
 	elided         Elided
-	elidedFirst    Row // the first packet elided, without its Arrow
-	elidedLast     Row // the last packet elided, without its Arrow
+	elidedFirst    edge // the first packet elided
+	elidedLast     edge // the last packet elided
 	synSeen        bool
 	synAckSeen     bool
 	dataSeen       bool
 	teardownSeen   bool
 	lastPacketTime time.Time
+}
+
+// edge is what a builder keeps of the first and last packet it elided.
+type edge struct {
+	time   time.Time
+	states [2]decode.State
+	phase  Phase
 }
 
 // WritePacket adds p to its conversation's diagram. Packets without a
@@ -194,33 +201,34 @@ func fillRow(r *Row, p *decode.Packet, dir decode.Dir, phase Phase) {
 
 // elide counts p into the elided run without ever holding it.
 func (b *builder) elide(p *decode.Packet, dir decode.Dir, phase Phase) {
-	var r Row
-	r.Kind, r.Time, r.Phase = RowPacket, p.Time, phase
-	r.Arrow.Dir = dir
-	r.Arrow.Packet.N, r.Arrow.Packet.Len, r.Arrow.Packet.Proto = p.N, p.Len, p.Proto
+	e := edge{time: p.Time, phase: phase}
 	if p.Proto == decode.ProtoTCP {
-		r.States[dir] = p.TCP.SrcState
-		r.States[1-dir] = p.TCP.DstState
+		e.states[dir] = p.TCP.SrcState
+		e.states[1-dir] = p.TCP.DstState
 	}
-	b.elideRow(&r)
+	b.count(e, p.N, p.Len)
 }
 
 // elideRow counts the packet row r into the elided run.
 func (b *builder) elideRow(r *Row) {
-	e := &b.elided
-	keep := Row{Kind: r.Kind, Time: r.Time, States: r.States, Phase: r.Phase}
-	if e.Packets == 0 {
-		e.First = r.Arrow.Packet.N
-		b.elidedFirst = keep
+	b.count(edge{time: r.Time, states: r.States, phase: r.Phase}, r.Arrow.Packet.N, r.Arrow.Packet.Len)
+}
+
+// count adds packet n with length size to the elided run.
+func (b *builder) count(e edge, n, size int) {
+	el := &b.elided
+	if el.Packets == 0 {
+		el.First = n
+		b.elidedFirst = e
 	}
-	e.Packets++
-	if r.Arrow.Packet.Len > 0 {
-		e.Data++
-		e.Bytes += int64(r.Arrow.Packet.Len)
+	el.Packets++
+	if size > 0 {
+		el.Data++
+		el.Bytes += int64(size)
 	}
-	e.Last = r.Arrow.Packet.N
-	e.End = r.Time
-	b.elidedLast = keep
+	el.Last = n
+	el.End = e.time
+	b.elidedLast = e
 }
 
 // WriteCall holds c until the conversation it belongs to is drawn. Calls
@@ -353,7 +361,7 @@ func (c *Collector) finish(b *builder) *Diagram {
 	elidedAt := -1
 	if b.elided.Packets > 0 {
 		elidedAt = len(base)
-		base = append(base, Row{Kind: RowElided, Time: b.elidedFirst.Time, States: b.elidedLast.States, Phase: b.elidedLast.Phase, Elided: b.elided})
+		base = append(base, Row{Kind: RowElided, Time: b.elidedFirst.time, States: b.elidedLast.states, Phase: b.elidedLast.phase, Elided: b.elided})
 	}
 	for i := range b.tailLen {
 		base = append(base, b.tail[(b.tailAt+i)%len(b.tail)])
@@ -427,7 +435,7 @@ func (c *Collector) finish(b *builder) *Diagram {
 		fa := addCalls(j)
 		phase := r.Phase
 		if r.Kind == RowElided {
-			phase = b.elidedFirst.Phase
+			phase = b.elidedFirst.phase
 		}
 		if d.Proto == decode.ProtoTCP && seen && phase != lastPhase {
 			sep := Row{Kind: RowSeparator, Time: r.Time, Phase: phase}
@@ -467,7 +475,8 @@ func (c *Collector) finish(b *builder) *Diagram {
 
 // initialStates returns the lanes' states before the first packet: CLOSED
 // and LISTEN for a connection that opens with a SYN (CLOSED on both sides
-// when the server answers with a RST: nobody listens), unknown otherwise.
+// when the server answers with a RST, nobody listening, or with a SYN of its
+// own, a simultaneous open), unknown otherwise.
 func initialStates(proto decode.Proto, rows []Row) (client, server decode.State) {
 	if proto != decode.ProtoTCP || len(rows) == 0 || rows[0].Kind != RowPacket {
 		return decode.StateUnknown, decode.StateUnknown
@@ -479,7 +488,9 @@ func initialStates(proto decode.Proto, rows []Row) (client, server decode.State)
 	for i := range rows {
 		r := &rows[i]
 		if r.Kind == RowPacket && r.Arrow.Dir == decode.ServerToClient {
-			if r.Arrow.Packet.TCP.Flags.Has(decode.RST) {
+			f := r.Arrow.Packet.TCP.Flags
+			if f.Has(decode.RST) || f&(decode.SYN|decode.ACK) == decode.SYN {
+				// Nobody listens, or both sides connect (simultaneous open).
 				return decode.StateClosed, decode.StateClosed
 			}
 			break

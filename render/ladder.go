@@ -55,8 +55,9 @@ type Lane struct {
 	Role string
 	// Initial is the endpoint's TCP state before the first row: CLOSED and
 	// LISTEN for a connection that starts with a SYN (CLOSED for a server
-	// that answers the SYN with a RST), decode.StateUnknown for a capture
-	// that starts mid-connection, and for UDP.
+	// that answers the SYN with a RST or with a SYN of its own),
+	// decode.StateUnknown for a capture that starts mid-connection, and for
+	// UDP.
 	Initial decode.State
 }
 
@@ -125,7 +126,9 @@ type Row struct {
 	Time   time.Time
 	Offset time.Duration
 	// States are the TCP states of the two lanes after this row, indexed by
-	// lane (decode.Dir of the sender is the lane an arrow starts from).
+	// lane (decode.Dir of the sender is the lane an arrow starts from). Where
+	// a packet's state is decode.StateUnknown the lane keeps the state it
+	// had, so a row shows the last state known.
 	// Changed reports which lanes' states differ from the row before (or
 	// from Lane.Initial on the first row): the row that causes a change is
 	// where a drawing writes the new state.

@@ -440,7 +440,11 @@ func (t *textLayout) appendElided(b []byte, r *Row) []byte {
 	if t.o.ASCII {
 		text = strings.ReplaceAll(text, "…", "...")
 	}
-	text = t.fit(text, t.area-2)
+	if runewidth.StringWidth(text) > t.area {
+		text = strings.ReplaceAll(text, t.g.ellipsis+" ", "")
+		text = strings.ReplaceAll(text, " "+t.g.ellipsis, "")
+	}
+	text = t.fit(text, t.area)
 	fill := t.area - runewidth.StringWidth(text)
 	b = t.appendLeft(b, "", formatMS(r.Offset), "")
 	b = append(b, t.g.elidedLane...)
