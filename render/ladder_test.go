@@ -184,7 +184,7 @@ func TestLadderCases(t *testing.T) {
 			},
 			shape:   "SYN> <SYN,ACK ACK> -teardown- FIN,ACK> <ACK <PSH,ACK ACK> <FIN,ACK ACK>",
 			initial: [2]decode.State{decode.StateClosed, decode.StateListen},
-			labels: []string{"PSH,ACK seq 1:13 ack 2 len 12"},
+			labels:  []string{"PSH,ACK seq 1:13 ack 2 len 12"},
 		},
 		{
 			name: "abortive close",
