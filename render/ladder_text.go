@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
 
@@ -384,15 +386,15 @@ func (t *textLayout) appendPacket(b []byte, d *Diagram, r *Row) []byte {
 func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 	c := &r.Call
 	var s []byte
-	s = appendEscaped(s, c.Name)
+	s = appendLaneText(s, c.Name)
 	s = append(s, '(')
-	s = appendEscaped(s, c.Args)
+	s = appendLaneText(s, c.Args)
 	s = append(s, ')')
 	if c.Result != "" {
 		s = append(s, ' ')
 		s = append(s, t.g.to...)
 		s = append(s, ' ')
-		s = appendEscaped(s, c.Result)
+		s = appendLaneText(s, c.Result)
 	}
 	text := t.fit(string(s), t.area-2-runewidth.StringWidth(t.g.call))
 	tw := runewidth.StringWidth(text) + 1 + runewidth.StringWidth(t.g.call)
@@ -455,4 +457,19 @@ func (t *textLayout) appendElided(b []byte, r *Row) []byte {
 	b = pad(b, fill-fill/2)
 	b = append(b, t.g.elidedLane...)
 	return endLine(b)
+}
+
+// appendLaneText appends s escaped for a terminal (see appendEscaped), with
+// combining and zero-width runes escaped too: they would join the
+// characters around them and move the lane lines.
+func appendLaneText(b []byte, s string) []byte {
+	esc := appendEscaped(nil, s)
+	for _, r := range string(esc) {
+		if r >= utf8.RuneSelf && (unicode.In(r, unicode.M) || runewidth.RuneWidth(r) == 0) {
+			b = appendUEscape(b, r)
+			continue
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return b
 }
