@@ -451,6 +451,7 @@ func (c *Collector) finish(b *builder) *Diagram {
 	addCalls(len(base))
 
 	d.Lanes[0].Initial, d.Lanes[1].Initial = initialStates(d.Proto, base)
+	backfillSynReceived(base)
 	states := [2]decode.State{d.Lanes[0].Initial, d.Lanes[1].Initial}
 	for i := range rows {
 		r := &rows[i]
@@ -497,4 +498,45 @@ func initialStates(proto decode.Proto, rows []Row) (client, server decode.State)
 		}
 	}
 	return decode.StateClosed, decode.StateListen
+}
+
+// backfillSynReceived shows the server SYN-RECEIVED from the SYN it
+// answers, as RFC 9293 draws it: a tracker cannot tell, when the SYN goes
+// past, whether anyone listens, and leaves the server's state unknown until
+// its SYN-ACK; a diagram is drawn once that is known. The SYN answered is
+// the last one the client sent before the SYN-ACK (earlier ones were lost
+// or dropped, as with a full listen backlog).
+func backfillSynReceived(rows []Row) {
+	answer := -1
+	for i := range rows {
+		r := &rows[i]
+		if r.Kind != RowPacket {
+			continue
+		}
+		if r.Arrow.Dir == decode.ServerToClient {
+			if r.Arrow.Packet.TCP.Flags&(decode.SYN|decode.ACK|decode.RST) == decode.SYN|decode.ACK && r.States[1] == decode.StateSynReceived {
+				answer = i
+			}
+			break
+		}
+	}
+	if answer < 0 {
+		return
+	}
+	syn := -1
+	for i := answer - 1; i >= 0; i-- {
+		r := &rows[i]
+		if r.Kind == RowPacket && r.Arrow.Dir == decode.ClientToServer && r.Arrow.Packet.TCP.Flags&(decode.SYN|decode.ACK) == decode.SYN {
+			syn = i
+			break
+		}
+	}
+	if syn < 0 {
+		return
+	}
+	for i := syn; i < answer; i++ {
+		if rows[i].States[1] == decode.StateUnknown {
+			rows[i].States[1] = decode.StateSynReceived
+		}
+	}
 }

@@ -221,6 +221,19 @@ func (e *Elided) Text() string {
 	return string(b)
 }
 
+// Short describes the run in fewer words: "… 12,345 packets, 18.2 MB …".
+func (e *Elided) Short() string {
+	b := []byte("… ")
+	b = appendThousands(b, int64(e.Packets))
+	b = append(b, " packet"...)
+	if e.Packets != 1 {
+		b = append(b, 's')
+	}
+	b = append(b, ", "...)
+	b = appendBytesSI(b, e.Bytes)
+	return string(append(b, " …"...))
+}
+
 // appendThousands appends n with commas between groups of three digits.
 func appendThousands(b []byte, n int64) []byte {
 	if n < 0 {
@@ -280,7 +293,8 @@ type LabelPart struct {
 	Text, Short string
 	// Level orders parts by how much they matter: 0 is never dropped
 	// (flags, analysis marks), 1 the sequence numbers, 2 the length, 3 the
-	// window, 4 the handshake options.
+	// window, 4 the handshake options (on a SYN the options are 3 and the
+	// window 4).
 	Level int
 }
 
@@ -328,20 +342,26 @@ func (a *Arrow) Label(raw bool) []LabelPart {
 	if win < 0 {
 		win = int(t.Window)
 	}
-	add(PartWindow, 3, "win "+strconv.Itoa(win), "")
+	// On a SYN the options say more than the window, which is never
+	// scaled there: they are dropped last.
+	winLevel, optLevel := 3, 4
+	if t.Flags.Has(decode.SYN) {
+		winLevel, optLevel = 4, 3
+	}
+	add(PartWindow, winLevel, "win "+strconv.Itoa(win), "")
 	if t.Flags.Has(decode.SYN) {
 		o := &t.Options
 		if o.Set&decode.HasMSS != 0 {
-			add(PartOption, 4, "mss "+strconv.Itoa(int(o.MSS)), "")
+			add(PartOption, optLevel, "mss "+strconv.Itoa(int(o.MSS)), "")
 		}
 		if o.Set&decode.HasWScale != 0 {
-			add(PartOption, 4, "wscale "+strconv.Itoa(int(o.WScale)), "ws "+strconv.Itoa(int(o.WScale)))
+			add(PartOption, optLevel, "wscale "+strconv.Itoa(int(o.WScale)), "ws "+strconv.Itoa(int(o.WScale)))
 		}
 		if o.Set&decode.HasSACKPerm != 0 {
-			add(PartOption, 4, "sackOK", "sack")
+			add(PartOption, optLevel, "sackOK", "sack")
 		}
 		if o.Set&decode.HasTimestamps != 0 {
-			add(PartOption, 4, "TS", "")
+			add(PartOption, optLevel, "TS", "")
 		}
 	}
 	return a.appendMarks(parts)

@@ -112,7 +112,7 @@ func WriteLadder(w io.Writer, d *Diagram, o *Options) error {
 			for l := range 2 {
 				t.stateW = max(t.stateW, runewidth.StringWidth(t.state(d.Lanes[l].Initial)))
 			}
-			if t.width-fixed() >= 30 {
+			if t.width-fixed() >= 36 {
 				break
 			}
 		}
@@ -438,13 +438,15 @@ func (t *textLayout) appendSeparator(b []byte, r *Row) []byte {
 }
 
 func (t *textLayout) appendElided(b []byte, r *Row) []byte {
-	text := r.Elided.Text()
-	if t.o.ASCII {
-		text = strings.ReplaceAll(text, "…", "...")
-	}
-	if runewidth.StringWidth(text) > t.area {
-		text = strings.ReplaceAll(text, t.g.ellipsis+" ", "")
-		text = strings.ReplaceAll(text, " "+t.g.ellipsis, "")
+	var text string
+	for _, s := range []string{r.Elided.Text(), r.Elided.Short()} {
+		text = s
+		if t.o.ASCII {
+			text = strings.ReplaceAll(text, "…", "...")
+		}
+		if runewidth.StringWidth(text) <= t.area-2 {
+			break
+		}
 	}
 	text = t.fit(text, t.area)
 	fill := t.area - runewidth.StringWidth(text)
