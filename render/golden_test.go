@@ -34,7 +34,16 @@ func renderFile(t *testing.T, path, format string, o Options) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := decode.NewStream(src, decode.NewTracker())
+	var to decode.TrackerOptions
+	if ce, ok := w.(ConversationEnder); ok {
+		to.OnEnd = func(c *decode.Conversation) {
+			if err := ce.EndConversation(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	trk := decode.NewTrackerWith(to)
+	s := decode.NewStream(src, trk)
 	for {
 		p, err := s.Next()
 		if err == io.EOF {
@@ -47,6 +56,7 @@ func renderFile(t *testing.T, path, format string, o Options) []byte {
 			t.Fatal(err)
 		}
 	}
+	trk.Close()
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +117,8 @@ var goldenFormats = []struct {
 	{"header", "header", Options{}},
 	{"header-ascii", "header", Options{ASCII: true}},
 	{"rtt", "rtt", Options{}},
+	{"summary", "summary", Options{}},
+	{"summary-ascii", "summary", Options{ASCII: true}},
 	{"ladder", "ladder", Options{}},
 	{"ladder-ascii", "ladder", Options{ASCII: true}},
 	{"ladder-wide", "ladder", Options{Width: 132}},

@@ -47,6 +47,7 @@ func Formats() []Format {
 		{Name: "lines", Help: "one line per packet, like tcpdump -nn", New: func(w io.Writer, o Options) Writer { return NewLines(w, o) }, Notes: true},
 		{Name: "table", Help: "a table of every header field of each packet", New: func(w io.Writer, o Options) Writer { return NewTable(w, o) }, Notes: true},
 		{Name: "header", Help: "each packet's TCP or UDP header drawn as the RFC's 32-bit figure", New: func(w io.Writer, o Options) Writer { return NewHeader(w, o) }, Notes: true},
+		{Name: "summary", Help: "one table row per conversation, written as it ends: handshake, how it ended, final states, packets, bytes, iRTT, retransmissions", New: func(w io.Writer, o Options) Writer { return NewSummary(w, o) }},
 		{Name: "rtt", Help: "per conversation, each data segment's SampleRTT with RFC 6298's EstimatedRTT, DevRTT and RTO", New: func(w io.Writer, o Options) Writer { return NewRTT(w, o) }},
 		{Name: "json", Help: "one JSON object per packet and line (see README)", New: func(w io.Writer, o Options) Writer { return NewJSON(w, o) }},
 	}

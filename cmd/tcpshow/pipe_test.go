@@ -90,6 +90,11 @@ func TestClosedPipe(t *testing.T) {
 				var stderr bytes.Buffer
 				e := testEnv(w, &stderr)
 				code := run(context.Background(), []string{"replay", "--format", f.Name, path}, e)
+				if w.n > 0 {
+					// The whole output fit before the pipe closed (a summary
+					// of one conversation): nothing to silence.
+					t.Skipf("%s wrote less than %d bytes", f.Name, 4096)
+				}
 				if code != exitOK || stderr.Len() != 0 {
 					t.Errorf("exit %d, stderr %q; want 0 and nothing", code, stderr.String())
 				}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,7 +162,7 @@ func differential(t *testing.T, capDir string, tsvs []string, wantPackets bool) 
 					continue
 				}
 				compared++
-				for _, m := range compareFrame(row, &p) {
+				for _, m := range compareFrame(row, &p, pkts) {
 					t.Errorf("frame %d: %s", n, m)
 				}
 			}
@@ -199,7 +200,7 @@ func directTransport(chain string) bool {
 }
 
 // compareFrame lists the fields where p disagrees with tshark's row.
-func compareFrame(row tsharkRow, p *render.JSONPacket) []string {
+func compareFrame(row tsharkRow, p *render.JSONPacket, pkts map[int]render.JSONPacket) []string {
 	var bad []string
 	check := func(field string, got, want any) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -365,8 +366,95 @@ func compareFrame(row tsharkRow, p *render.JSONPacket) []string {
 			}
 		}
 		check("tcp.options.sack", slices.Clone(sack), wantSACK)
+		bad = append(bad, compareAnalysis(row, p, pkts)...)
 	}
 	return bad
+}
+
+// tsharkAnalysis maps tshark's tcp.analysis fields to tcpshow's names.
+// tshark marks a fast retransmission with both its own field and
+// tcp.analysis.retransmission; tcpshow names the kind only.
+var tsharkAnalysis = []struct{ field, name string }{
+	{"tcp.analysis.fast_retransmission", "fast_retransmission"},
+	{"tcp.analysis.spurious_retransmission", "spurious_retransmission"},
+	{"tcp.analysis.retransmission", "retransmission"},
+	{"tcp.analysis.duplicate_ack", "dup_ack"},
+	{"tcp.analysis.out_of_order", "out_of_order"},
+	{"tcp.analysis.lost_segment", "lost_segment"},
+	{"tcp.analysis.zero_window", "zero_window"},
+	{"tcp.analysis.window_full", "window_full"},
+	{"tcp.analysis.window_update", "window_update"},
+	{"tcp.analysis.keep_alive", "keep_alive"},
+	{"tcp.analysis.zero_window_probe", "zero_window_probe"},
+	{"tcp.analysis.keep_alive_ack", "keep_alive_ack"},
+	{"tcp.analysis.zero_window_probe_ack", "zero_window_probe_ack"},
+}
+
+// compareAnalysis holds tcpshow's sequence analysis of one TCP packet
+// against tshark's: the tcp.analysis flags, the duplicate ACK number, the
+// frame an ACK acknowledges with its RTT, and the handshake's RTT.
+//
+// Two differences are tshark's display, not its analysis, and are let be:
+// tshark prints no initial_rtt on a FIN without payload (it prints it on
+// every other packet once known), and it does not match an ACK to a SYN
+// whose options the snap length cut off (it does for such a SYN-ACK).
+func compareAnalysis(row tsharkRow, p *render.JSONPacket, pkts map[int]render.JSONPacket) []string {
+	tc := p.TCP
+	if _, ok := row["tcp.analysis.acks_frame"]; !ok {
+		return []string{"the tshark reference has no analysis columns: rerun testdata/tshark.sh"}
+	}
+	var bad []string
+	var want []string
+	for _, a := range tsharkAnalysis {
+		if row[a.field] == "" {
+			continue
+		}
+		if a.name == "retransmission" && (row["tcp.analysis.fast_retransmission"] != "" || row["tcp.analysis.spurious_retransmission"] != "") {
+			continue
+		}
+		want = append(want, a.name)
+	}
+	got := slices.Clone(tc.Analysis)
+	slices.Sort(got)
+	slices.Sort(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		bad = append(bad, fmt.Sprintf("tcp.analysis: tcpshow [%s], tshark [%s]", strings.Join(got, ","), strings.Join(want, ",")))
+	}
+	if n, ok := num(row.first("tcp.analysis.duplicate_ack_num")); ok && int64(tc.DupAck) != n {
+		bad = append(bad, fmt.Sprintf("tcp.dup_ack: tcpshow %d, tshark %d", tc.DupAck, n))
+	}
+	wantFrame, _ := num(row.first("tcp.analysis.acks_frame"))
+	if acked, ok := pkts[tc.AcksFrame]; ok && wantFrame == 0 && acked.Truncated && acked.TCP != nil &&
+		strings.Join(acked.TCP.Flags, ",") == "SYN" {
+		return bad
+	}
+	if int64(tc.AcksFrame) != wantFrame {
+		bad = append(bad, fmt.Sprintf("tcp.acks_frame: tcpshow %d, tshark %d", tc.AcksFrame, wantFrame))
+	} else if wantFrame != 0 {
+		bad = append(bad, compareSeconds("tcp.ack_rtt", tc.AckRTT, row.first("tcp.analysis.ack_rtt"))...)
+	}
+	if !(p.Len == 0 && slices.Contains(tc.Flags, "FIN") && row.first("tcp.analysis.initial_rtt") == "") {
+		bad = append(bad, compareSeconds("tcp.irtt", tc.IRTT, row.first("tcp.analysis.initial_rtt"))...)
+	}
+	return bad
+}
+
+// compareSeconds compares a duration in seconds with tshark's, to the
+// nanosecond; a nil got must go with an empty want.
+func compareSeconds(field string, got *float64, want string) []string {
+	switch {
+	case got == nil && want == "":
+		return nil
+	case got == nil:
+		return []string{fmt.Sprintf("%s: tcpshow has none, tshark %s", field, want)}
+	case want == "":
+		return []string{fmt.Sprintf("%s: tcpshow %v, tshark has none", field, *got)}
+	}
+	w, err := strconv.ParseFloat(want, 64)
+	if err != nil || math.Round(*got*1e9) != math.Round(w*1e9) {
+		return []string{fmt.Sprintf("%s: tcpshow %v, tshark %s", field, *got, want)}
+	}
+	return nil
 }
 
 // derefNum turns an optional JSON number into its value, or "<nil>".
