@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/mattn/go-runewidth"
@@ -340,4 +341,52 @@ func wrapWords(s string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// DiagramNotes returns the teaching notes of d's packets, as an Explainer
+// gives them while the packets stream past, in row order. Packets elided
+// from a long conversation get none.
+func DiagramNotes(d *Diagram) []Note {
+	conv := decode.Conversation{ID: d.ID, Proto: d.Proto, Client: d.Lanes[0].Endpoint, Server: d.Lanes[1].Endpoint}
+	ex := NewExplainer()
+	var notes []Note
+	for i := range d.Rows {
+		r := &d.Rows[i]
+		if r.Kind != RowPacket {
+			continue
+		}
+		p := r.Arrow.Packet
+		p.Conv = &conv
+		notes = ex.Notes(notes, &p)
+	}
+	return notes
+}
+
+// appendNumberedNotes appends notes under a "Notes" heading, each led by
+// its frame number and wrapped to o's width, as the drawings of whole
+// conversations list them below the diagram.
+func appendNumberedNotes(b []byte, notes []Note, o *Options) []byte {
+	if len(notes) == 0 {
+		return b
+	}
+	b = append(b, "Notes (by frame number):\n"...)
+	for _, n := range notes {
+		text := n.Text
+		if o.ASCII {
+			text = asciiIf(true, text)
+		}
+		num := strconv.Itoa(n.Frame)
+		for i, line := range wrapWords(text, o.width()-7) {
+			if i == 0 {
+				b = append(b, strings.Repeat(" ", max(5-len(num), 1))...)
+				b = append(b, num...)
+				b = append(b, "  "...)
+			} else {
+				b = append(b, "       "...)
+			}
+			b = append(b, line...)
+			b = append(b, '\n')
+		}
+	}
+	return b
 }

@@ -124,6 +124,12 @@ var goldenFormats = []struct {
 	{"ladder-wide", "ladder", Options{Width: 132}},
 	{"lines-explain", "lines", Options{Explain: true}},
 	{"table-explain-ascii", "table", Options{Explain: true, ASCII: true}},
+	{"ladder-explain", "ladder", Options{Explain: true}},
+	{"svg", "svg", Options{}},
+	{"html", "html", Options{Explain: true}},
+	{"mermaid", "mermaid", Options{}},
+	{"mermaid-explain", "mermaid", Options{Explain: true}},
+	{"plantuml", "plantuml", Options{}},
 }
 
 func TestGolden(t *testing.T) {

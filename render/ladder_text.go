@@ -34,7 +34,12 @@ func NewLadder(w io.Writer, o Options) *Ladder {
 }
 
 func (l *Ladder) draw(d *Diagram) error {
-	return WriteLadder(l.w, d, &l.o)
+	if err := WriteLadder(l.w, d, &l.o); err != nil || !l.o.Explain {
+		return err
+	}
+	// --explain: the notes below the diagram, by frame number.
+	_, err := l.w.Write(appendNumberedNotes(nil, DiagramNotes(d), &l.o))
+	return err
 }
 
 // glyphs are the characters a text ladder is drawn with.

@@ -49,6 +49,10 @@ func Formats() []Format {
 		{Name: "header", Help: "each packet's TCP or UDP header drawn as the RFC's 32-bit figure", New: func(w io.Writer, o Options) Writer { return NewHeader(w, o) }, Notes: true},
 		{Name: "summary", Help: "one table row per conversation, written as it ends: handshake, how it ended, final states, packets, bytes, iRTT, retransmissions", New: func(w io.Writer, o Options) Writer { return NewSummary(w, o) }},
 		{Name: "rtt", Help: "per conversation, each data segment's SampleRTT with RFC 6298's EstimatedRTT, DevRTT and RTO", New: func(w io.Writer, o Options) Writer { return NewRTT(w, o) }},
+		{Name: "svg", Help: "a standalone SVG picture of every conversation's ladder, for slides", New: func(w io.Writer, o Options) Writer { return NewSVG(w, o) }},
+		{Name: "html", Help: "one offline web page: the SVG ladders, each packet's header table on a click", New: func(w io.Writer, o Options) Writer { return NewHTML(w, o) }},
+		{Name: "mermaid", Help: "a Mermaid sequenceDiagram per conversation in a ```mermaid block, for Markdown on GitHub and GitLab", New: func(w io.Writer, o Options) Writer { return NewMermaid(w, o) }},
+		{Name: "plantuml", Help: "a PlantUML sequence diagram per conversation", New: func(w io.Writer, o Options) Writer { return NewPlantUML(w, o) }},
 		{Name: "json", Help: "one JSON object per packet and line (see README)", New: func(w io.Writer, o Options) Writer { return NewJSON(w, o) }},
 	}
 }
