@@ -167,17 +167,32 @@ func (e *Explainer) Notes(dst []Note, p *decode.Packet) []Note {
 		add(TopicHalfClose, "The %s still sends data after the %s's FIN: a FIN closes only its sender's direction "+
 			"(shutdown(SHUT_WR), a half-close). The %s can go on reading until the %s sends its own FIN.", side, peer, peer, side)
 	}
+	// TIME-WAIT: where the tracker's states show it, else on the ACK of
+	// the second FIN by the side that sent the first.
+	waiter, waiting := d, false
+	switch {
+	case t.SrcState == decode.StateTimeWait:
+		waiting = true
+	case t.DstState == decode.StateTimeWait:
+		waiter, waiting = 1-d, true
+	case ack && t.Rel && x.finSent[1-d] && x.finSent[d] && t.RelAck == x.finSeq[1-d]+1 && (x.firstFin == d || x.simultaneous):
+		waiting = true
+	}
 	if ack && t.Rel && x.finSent[1-d] && t.RelAck == x.finSeq[1-d]+1 {
 		add(TopicFinAck, "ack %d = the %s's FIN at seq %d + 1: like a SYN, a FIN takes up one sequence number, so that it "+
 			"can be acknowledged.", t.RelAck, peer, x.finSeq[1-d])
+	}
+	if waiting {
+		w, other := sideNames(waiter)
 		if x.simultaneous {
 			add(TopicTimeWait, "Both sides sent a FIN before receiving the other's (a simultaneous close): each goes "+
 				"from FIN-WAIT-1 through CLOSING to TIME-WAIT, where it waits 2×MSL (60 s on Linux) before the "+
 				"connection is gone.")
-		} else if x.finSent[d] && x.firstFin == d {
-			add(TopicTimeWait, "The %s closed first, so this ACK of the %s's FIN puts it in TIME-WAIT: it waits 2×MSL "+
-				"(60 s on Linux) so that it can resend this ACK if it is lost and so that stray old segments die out. "+
-				"The %s goes to CLOSED as soon as the ACK arrives.", side, peer, peer)
+		} else {
+			add(TopicTimeWait, "The %s is now in TIME-WAIT because it closed first (it sent the first FIN): having the "+
+				"%s's FIN, it acknowledges it and waits 2×MSL (60 s on Linux), so that it can resend that last ACK if it "+
+				"is lost and stray old segments die out. The %s, which closed second, goes to CLOSED as soon as the ACK "+
+				"arrives.", w, other, other)
 		}
 	}
 	if rst {

@@ -53,7 +53,7 @@ func TestExplain(t *testing.T) {
 			{3, []Topic{TopicWindowScale}, []string{"64 × 2^10 = 64 × 1024 = 65536"}},
 			{4, []Topic{TopicSeqRange}, []string{"seq 1:18", "17 bytes numbered 1 to 17", "ack 18"}},
 			{9, []Topic{TopicFinAck}, []string{"ack 19 = the server's FIN at seq 18 + 1"}},
-			{11, []Topic{TopicTimeWait}, []string{"The server closed first", "client goes to CLOSED"}},
+			{10, []Topic{TopicTimeWait}, []string{"The server is now in TIME-WAIT because it closed first", "The client, which closed second, goes to CLOSED"}},
 		}},
 		{"ipv6.pcap", []frameNotes{
 			{1, []Topic{TopicRelative, TopicMSS, TopicChecksum}, []string{"MSS 65476", "65536 bytes − 40 (IPv6 header) − 20", "loopback device's MTU"}},
@@ -61,7 +61,7 @@ func TestExplain(t *testing.T) {
 			{3, []Topic{TopicWindowScale}, nil},
 			{4, []Topic{TopicSeqRange}, nil},
 			{9, []Topic{TopicFinAck}, nil},
-			{11, []Topic{TopicTimeWait}, nil},
+			{10, []Topic{TopicTimeWait}, nil},
 		}},
 		{"refused.pcap", []frameNotes{
 			{1, []Topic{TopicRelative, TopicMSS, TopicChecksum}, nil},
@@ -76,12 +76,12 @@ func TestExplain(t *testing.T) {
 			{3, []Topic{TopicWindowScale}, nil},
 			{4, []Topic{TopicSeqRange}, nil},
 			{7, []Topic{TopicHalfClose, TopicFinAck}, []string{"server still sends data after the client's FIN", "ack 19 = the client's FIN at seq 18 + 1"}},
-			{10, []Topic{TopicTimeWait}, []string{"The client closed first"}},
+			{9, []Topic{TopicTimeWait}, []string{"The client is now in TIME-WAIT because it closed first"}},
 		}},
 		{"midstream.pcap", []frameNotes{
 			{1, []Topic{TopicRelative, TopicChecksum, TopicSeqRange}, []string{"mid-connection", "relative 1 = raw 1975992794"}},
 			{6, []Topic{TopicFinAck}, nil},
-			{8, []Topic{TopicTimeWait}, nil},
+			{7, []Topic{TopicTimeWait}, nil},
 		}},
 	}
 	for _, tt := range tests {

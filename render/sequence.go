@@ -205,7 +205,11 @@ func seqText(d *Diagram, o *Options, sd *seqDialect) string {
 		if d.HasStates() && (r.Kind == RowPacket || r.Kind == RowElided) {
 			var changed []string
 			var names []string
-			for l := range 2 {
+			first := 0
+			if r.Kind == RowPacket {
+				first = r.Arrow.From() // the sender's state first
+			}
+			for _, l := range [2]int{first, 1 - first} {
 				if r.Changed[l] && r.States[l] != decode.StateUnknown {
 					changed = append(changed, laneAlias(l))
 					names = append(names, r.States[l].String())
