@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-runewidth"
 
@@ -18,18 +19,20 @@ type Topic string
 // The topics of teaching notes, each given at most once per conversation,
 // on the first packet it applies to.
 const (
-	TopicRelative    Topic = "relative"     // relative versus raw sequence numbers
-	TopicSynAck      Topic = "syn-ack"      // the SYN-ACK acknowledges ISN + 1
-	TopicChecksum    Topic = "checksum"     // checksums shown as incorrect (offload)
-	TopicMSS         Topic = "mss"          // where the MSS value comes from
-	TopicWindowScale Topic = "window-scale" // window scale arithmetic
-	TopicSeqRange    Topic = "seq-range"    // end-exclusive seq a:b and the ACK that follows
-	TopicFinAck      Topic = "fin-ack"      // a FIN takes one sequence number
-	TopicHalfClose   Topic = "half-close"   // data after the peer's FIN
-	TopicTimeWait    Topic = "time-wait"    // the side that closes first waits in TIME-WAIT
-	TopicRefused     Topic = "refused"      // RST in reply to a SYN: ECONNREFUSED
-	TopicReset       Topic = "reset"        // RST on an open connection: ECONNRESET
-	TopicUDP         Topic = "udp"          // UDP keeps message boundaries
+	TopicRelative    Topic = "relative"       // relative versus raw sequence numbers
+	TopicSynAck      Topic = "syn-ack"        // the SYN-ACK acknowledges ISN + 1
+	TopicChecksum    Topic = "checksum"       // checksums shown as incorrect (offload)
+	TopicMSS         Topic = "mss"            // where the MSS value comes from
+	TopicWindowScale Topic = "window-scale"   // window scale arithmetic
+	TopicSeqRange    Topic = "seq-range"      // end-exclusive seq a:b and the ACK that follows
+	TopicFinAck      Topic = "fin-ack"        // a FIN takes one sequence number
+	TopicHalfClose   Topic = "half-close"     // data after the peer's FIN
+	TopicTimeWait    Topic = "time-wait"      // the side that closes first waits in TIME-WAIT
+	TopicRefused     Topic = "refused"        // RST in reply to a SYN: ECONNREFUSED
+	TopicReset       Topic = "reset"          // RST on an open connection: ECONNRESET
+	TopicRetransmit  Topic = "retransmission" // a segment sent again: the RTO fired
+	TopicZeroWindow  Topic = "zero-window"    // win 0: the receiver's buffer is full
+	TopicUDP         Topic = "udp"            // UDP keeps message boundaries
 )
 
 // Note is a short teaching note about a packet, derived from its values.
@@ -57,7 +60,8 @@ type explained struct {
 	// seen; synSeen reports it.
 	isn     [2]uint32
 	synSeen [2]bool
-	synAck  bool // a SYN-ACK was seen
+	synAck  bool         // a SYN-ACK was seen
+	synTime [2]time.Time // when each direction's last SYN was sent
 	// finSeq is the relative sequence number of each direction's FIN;
 	// finSent reports it was sent, and firstFin which side sent one first.
 	finSeq   [2]uint32
@@ -114,10 +118,28 @@ func (e *Explainer) Notes(dst []Note, p *decode.Packet) []Note {
 	t := &p.TCP
 	syn, ack, fin, rst := t.Flags.Has(decode.SYN), t.Flags.Has(decode.ACK), t.Flags.Has(decode.FIN), t.Flags.Has(decode.RST)
 	if syn {
-		x.isn[d], x.synSeen[d] = t.Seq, true
+		if x.synSeen[d] && x.isn[d] == t.Seq && !x.synTime[d].IsZero() {
+			gap := p.Time.Sub(x.synTime[d])
+			add(TopicRetransmit, "This %s repeats the one sent %s ms earlier, which got no answer: the %s's "+
+				"retransmission timer (RTO) expired. Before any RTT is measured the RTO is 1 s (RFC 6298 §2.1), and "+
+				"each further expiry doubles it (§5.5).", t.Flags.String(), formatMS(gap), side)
+		}
+		x.isn[d], x.synSeen[d], x.synTime[d] = t.Seq, true, p.Time
 		if ack {
 			x.synAck = true
 		}
+	}
+	if !syn && t.Analysis&(decode.Retransmission|decode.FastRetransmission) != 0 && t.Rel {
+		how := "no ACK came back before the sender's retransmission timer (RTO) expired"
+		if t.Analysis.Has(decode.FastRetransmission) {
+			how = "the receiver's duplicate ACKs told the sender it was lost (fast retransmit, without waiting for the RTO)"
+		}
+		add(TopicRetransmit, "seq %d:%d was sent before: %s. The copy carries the same sequence numbers, so the "+
+			"receiver keeps only one.", t.RelSeq, t.RelSeq+uint32(p.Len), how)
+	}
+	if !syn && !rst && t.Window == 0 && t.Flags.Has(decode.ACK) {
+		add(TopicZeroWindow, "win 0: the %s's receive buffer is full because its application is not reading. The %s "+
+			"must stop sending data; it sends small zero-window probes until a window update (win > 0) reopens it.", side, peer)
 	}
 
 	// Relative numbers, on the conversation's first TCP packet.
