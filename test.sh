@@ -38,9 +38,10 @@ install_debs() {
 command -v go >/dev/null 2>&1 || { say "Go is not installed: see https://go.dev/doc/install"; exit 1; }
 
 # Tools the tests use where they are present: libpcap headers for live
-# capture, tcpdump and tshark as references in end-to-end tests.
+# capture, tcpdump and tshark as references in end-to-end tests, iproute2
+# for the live test whose device disappears (in a network namespace).
 if [ "$(uname -s)" = Linux ]; then
-	install_debs libpcap-dev tcpdump || say "could not install packages (not root, no apt?): tests that need them will skip"
+	install_debs libpcap-dev tcpdump iproute2 || say "could not install packages (not root, no apt?): tests that need them will skip"
 fi
 
 tags=""
@@ -55,6 +56,10 @@ say "build without cgo"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/tcpshow
 say "go test"
 go test $tags -count=1 ./...
+if [ -z "$tags" ] && [ "$(uname -s)" = Linux ]; then
+	say "live capture tests without libpcap (AF_PACKET)"
+	go test -tags nopcap -count=1 -run 'Live|Devices|Loopback|Interfaces|FrameRing' ./capture ./cmd/tcpshow
+fi
 
 fuzztime=${FUZZTIME:-10s}
 if [ "$fuzztime" != 0 ]; then

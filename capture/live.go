@@ -147,10 +147,15 @@ type handle interface {
 // find it full are counted, not queued. Next and Close may be called from
 // one goroutine, Stop from any.
 type Live struct {
-	h        handle
-	o        LiveOptions
-	ring     *frameRing
-	dev      string
+	h    handle
+	o    LiveOptions
+	ring *frameRing
+	dev  string
+	// The handle's link type, snap length and precision, kept: the handle
+	// cannot be asked once closed.
+	lt       layers.LinkType
+	snap     int
+	isNano   bool
 	started  bool
 	stopOnce sync.Once
 	stopping atomic.Bool
@@ -190,19 +195,22 @@ func OpenLive(o LiveOptions) (*Live, error) {
 		return nil, fmt.Errorf("capture on %s: %w", o.Device, err)
 	}
 	return &Live{
-		h:    h,
-		o:    o,
-		dev:  o.Device,
-		ring: newFrameRing(o.QueueFrames, o.QueueBytes),
-		done: make(chan struct{}),
+		h:      h,
+		o:      o,
+		dev:    o.Device,
+		lt:     h.linkType(),
+		snap:   h.snapLen(),
+		isNano: h.nano(),
+		ring:   newFrameRing(o.QueueFrames, o.QueueBytes),
+		done:   make(chan struct{}),
 	}, nil
 }
 
 // LinkType returns the link type of the device's frames.
-func (l *Live) LinkType() layers.LinkType { return l.h.linkType() }
+func (l *Live) LinkType() layers.LinkType { return l.lt }
 
 // SnapLen returns the snap length in force.
-func (l *Live) SnapLen() int { return l.h.snapLen() }
+func (l *Live) SnapLen() int { return l.snap }
 
 // Device returns the name of the device captured on.
 func (l *Live) Device() string { return l.dev }
@@ -244,9 +252,9 @@ func (l *Live) Next() (Frame, error) {
 	l.cur, l.held = s, true
 	return Frame{
 		Time:     s.time,
-		LinkType: l.h.linkType(),
+		LinkType: l.lt,
 		OrigLen:  s.origLen,
-		Nano:     l.h.nano(),
+		Nano:     l.isNano,
 		Data:     l.ring.data(s),
 	}, nil
 }
@@ -302,12 +310,16 @@ func (l *Live) readLoop() {
 	)
 	if l.o.Save != nil {
 		buf = bufio.NewWriterSize(l.o.Save, 256<<10)
-		if l.h.nano() {
+		if l.isNano {
 			save = pcapgo.NewWriterNanos(buf)
 		} else {
 			save = pcapgo.NewWriter(buf)
 		}
-		if err = save.WriteFileHeader(uint32(l.h.snapLen()), l.h.linkType()); err != nil {
+		// The file is a valid, empty capture from the start.
+		if err = save.WriteFileHeader(uint32(l.snap), l.lt); err == nil {
+			err = buf.Flush()
+		}
+		if err != nil {
 			err = fmt.Errorf("save capture: %w", err)
 		}
 	}

@@ -9,6 +9,9 @@
 //	tcpshow replay [flags] FILE     read a pcap or pcapng file ("-" for stdin)
 //	tcpshow gen [flags] SCENARIO    play a scenario of the traffic generator, print its socket calls
 //	tcpshow scenarios               list the generator's scenarios
+//	tcpshow live [flags] DEVICE [FILTER...]
+//	                                capture on a device (root), packets as they arrive
+//	tcpshow interfaces              list the devices live can capture on
 //	tcpshow help [COMMAND]          show help
 //	tcpshow version                 print the version
 //
@@ -22,4 +25,6 @@
 //	tcpshow replay --format json student.pcap | jq .tcp.flags
 //	tcpdump -i lo -w - | tcpshow replay -
 //	tcpshow gen hello
+//	sudo tcpshow live lo tcp port 8080
+//	sudo tcpshow live -w hello.pcap --format ladder lo
 package main

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -37,7 +35,9 @@ Examples:
   sudo tcpshow live lo
   sudo tcpshow live lo tcp port 8080
   sudo tcpshow live -w hello.pcap -c 20 lo
-  sudo tcpshow live --format json --duration 10s lo udp`,
+  sudo tcpshow live --format json --duration 10s lo udp
+
+This tcpshow captures with ` + captureBackend() + `.`,
 		run: runLive,
 	}
 }
@@ -48,6 +48,17 @@ func interfacesCommand() *command {
 		short: "list the devices live can capture on",
 		run:   runInterfaces,
 	}
+}
+
+// captureBackend describes what opens devices in this build.
+func captureBackend() string {
+	switch capture.LiveBackend {
+	case "libpcap":
+		return "libpcap"
+	case "AF_PACKET":
+		return "Linux AF_PACKET sockets (built without libpcap: no filters)"
+	}
+	return "nothing: it was built without libpcap"
 }
 
 // liveConfig is everything a live capture is run with.
@@ -75,6 +86,11 @@ type liveConfig struct {
 
 // register adds the live flags to fs.
 func (c *liveConfig) register(fs *flag.FlagSet) {
+	if c.out.format == "" {
+		// Packets as they arrive; --format ladder draws each conversation
+		// as it ends.
+		c.out.format = "lines"
+	}
 	c.out.register(fs)
 	fs.StringVar(&c.write, "w", "", "also save every captured packet to `FILE` (pcap; tcpdump, Wireshark and tcpshow replay read it)")
 	fs.IntVar(&c.count, "c", 0, "stop after `N` packets")
@@ -129,9 +145,7 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	w, err := render.New(c.out.format, out, opts)
-	if err != nil {
+	if _, err := render.New(c.out.format, io.Discard, opts); err != nil {
 		return usagef("%v", err)
 	}
 	if dev, ok := capture.LoopbackName(c.device); ok {
@@ -166,11 +180,30 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 		return liveOpenError(err)
 	}
 	defer l.Close()
-	if save != nil && drop != nil {
-		if err := save.Chown(drop.uid, drop.gid); err != nil {
-			return fmt.Errorf("-w %s: give it to uid %d: %w", c.write, drop.uid, err)
+	out, err := openOutput(e, c.out.out)
+	if err != nil {
+		return err
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			out.finish(false)
+		}
+	}()
+	if drop != nil {
+		// Files opened as root belong to the user tcpshow runs as from
+		// now on.
+		for _, f := range []*os.File{save, out.tmp} {
+			if f == nil {
+				continue
+			}
+			if err := f.Chown(drop.uid, drop.gid); err != nil {
+				return fmt.Errorf("%s: give it to %s: %w", f.Name(), drop.name, err)
+			}
 		}
 	}
+	fw, _ := render.New(c.out.format, out, opts)
+	w := render.Select(fw, c.out.sel)
 	if drop != nil {
 		if err := drop.apply(); err != nil {
 			return err
@@ -217,13 +250,14 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 		return nil
 	}
 	readErr := pump(context.Background(), s, w, idle)
-	if errors.Is(readErr, syscall.EPIPE) {
+	if closedPipe(readErr) {
 		l.Stop()
 	}
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err
 	}
-	if err := out.Flush(); err != nil && readErr == nil {
+	kept = true
+	if err := out.finish(true); err != nil && readErr == nil {
 		readErr = err
 	}
 	cancel()
@@ -243,6 +277,9 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 			}
 		default:
 		}
+	}
+	if closedPipe(readErr) {
+		return readErr
 	}
 	reportSkipped(e, s)
 	reportLiveStats(e, l.Stats(), c.write)

@@ -4,7 +4,10 @@ package main
 
 // privDrop is the user a live capture runs as once its device is open:
 // never anyone else on this system.
-type privDrop struct{ uid, gid int }
+type privDrop struct {
+	name     string
+	uid, gid int
+}
 
 // dropTarget returns nil: this system has no users to drop to, and -Z is
 // refused.
