@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // memPackets is the size of the benchmark capture `make bench` records
@@ -67,6 +71,7 @@ func peakRSS(t *testing.T, groups [][]templateFrame, format string, packets int)
 		t.Fatal(err)
 	}
 	pr.Close()
+	hwm := watchHWM(cmd.Process.Pid)
 	genErr := make(chan error, 1)
 	go func() {
 		err := writeReplicas(pw, groups, packets, memPorts)
@@ -80,9 +85,50 @@ func peakRSS(t *testing.T, groups [][]templateFrame, format string, packets int)
 	if err != nil || stderr.Len() > 0 {
 		t.Fatalf("tcpshow replay --format %s: %v: %s", format, err, stderr.String())
 	}
+	if peak := hwm(); peak > 0 {
+		return peak
+	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
 		t.Skip("no resource usage on this system")
 	}
 	return ru.Maxrss << 10 // kilobytes on Linux
+}
+
+// watchHWM samples the peak resident set size (VmHWM) of process pid from
+// /proc until the returned function is called, which returns the highest
+// sample in bytes, or 0 where /proc does not say. The child's rusage is no
+// use on Linux: its ru_maxrss starts at the parent's peak, carried across
+// the exec of a process forked with a shared address space, so a test
+// process that once used much memory would seem to pass it on.
+func watchHWM(pid int) func() int64 {
+	stop := make(chan struct{})
+	done := make(chan int64)
+	go func() {
+		var peak int64
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if b, err := os.ReadFile(path); err == nil {
+				for _, l := range strings.Split(string(b), "\n") {
+					if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+						if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+							peak = max(peak, kb<<10)
+						}
+					}
+				}
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		return <-done
+	}
 }
