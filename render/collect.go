@@ -381,7 +381,8 @@ func (c *Collector) finish(b *builder) *Diagram {
 			continue
 		}
 		// The last packet this call could have caused, sent from its lane
-		// between the lane's previous call and this one's return.
+		// between the lane's previous call and this one's return. A
+		// listening socket's calls (no peer) put nothing on the wire.
 		for j := len(base) - 1; j >= 0; j-- {
 			r := &base[j]
 			if r.Kind != RowPacket || r.Time.After(call.Time) {
@@ -390,7 +391,7 @@ func (c *Collector) finish(b *builder) *Diagram {
 			if r.Time.Before(prev[lane]) {
 				break
 			}
-			if r.Arrow.From() == lane && causes(call.Name, &r.Arrow.Packet) {
+			if r.Arrow.From() == lane && call.Peer.IsValid() && causes(call.Name, &r.Arrow.Packet) {
 				at[i], anchored[i] = j, true
 				break
 			}

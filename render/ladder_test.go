@@ -420,11 +420,13 @@ func TestLadderCalls(t *testing.T) {
 		{Time: at(2, 80*time.Microsecond), Proto: decode.ProtoTCP, Local: testServer, Peer: testClient, Side: "server", Name: "accept", Args: "fd 3", Result: "fd 4"},
 		{Time: at(3, 20*time.Microsecond), Proto: decode.ProtoTCP, Local: testClient, Peer: testServer, Side: "client", Name: "write", Args: "fd 3, \"Hello\\x1b[2J\", 17", Result: "17"},
 		{Time: at(5, 30*time.Microsecond), Proto: decode.ProtoTCP, Local: testClient, Peer: testServer, Side: "client", Name: "close", Args: "fd 3", Result: "0"},
+		// The listening socket's close sends no FIN: it stays below.
+		{Time: at(7, time.Microsecond), Proto: decode.ProtoTCP, Local: listen, Side: "server", Name: "close", Args: "fd 3", Result: "0"},
 		// Another conversation's call stays out.
 		{Time: at(3, 0), Proto: decode.ProtoTCP, Local: netip.MustParseAddrPort("127.0.0.1:40001"), Peer: testServer, Name: "write"},
 	}
 	ds := collect(t, ps, calls, 0)
-	want := "call1:listen call0:connect SYN> <SYN,ACK ACK> call1:accept -data transfer- call0:write PSH,ACK> <ACK -teardown- call0:close FIN,ACK> <FIN,ACK ACK>"
+	want := "call1:listen call0:connect SYN> <SYN,ACK ACK> call1:accept -data transfer- call0:write PSH,ACK> <ACK -teardown- call0:close FIN,ACK> <FIN,ACK ACK> call1:close"
 	if got := shape(ds[0]); got != want {
 		t.Errorf("rows:\n got %s\nwant %s", got, want)
 	}
@@ -543,4 +545,64 @@ func layoutError(text string, width int) string {
 		}
 	}
 	return ""
+}
+
+// TestLadderPortReuse runs a connection, then a new SYN from the same port
+// after it closed, through a Tracker whose OnEnd ends the diagrams, as
+// tcpshow replay wires them: two diagrams, the first drawn as soon as the
+// new connection replaces it.
+func TestLadderPortReuse(t *testing.T) {
+	one := []lseg{
+		{from: 'c', flags: fS}, {from: 's', flags: fSA}, {from: 'c', flags: fA},
+		{from: 'c', flags: fFA}, {from: 's', flags: fFA}, {from: 'c', flags: fA},
+	}
+	segs := append(append([]lseg{}, one...), lseg{from: 'c', flags: fS, dt: time.Second})
+	segs = append(segs, one[1:]...)
+	ps := packets(decode.ProtoTCP, segs)
+	var ds []*Diagram
+	drawnAt := map[int]int{} // diagram ID → packets written when drawn
+	written := 0
+	c := NewCollector(CollectorOptions{}, func(d *Diagram) error {
+		ds = append(ds, d)
+		drawnAt[d.ID] = written
+		return nil
+	})
+	var endErr error
+	trk := decode.NewTrackerWith(decode.TrackerOptions{OnEnd: func(conv *decode.Conversation) {
+		if err := c.EndConversation(conv); err != nil {
+			endErr = err
+		}
+	}})
+	for i := range ps {
+		trk.Track(&ps[i])
+		if err := c.WritePacket(&ps[i]); err != nil {
+			t.Fatal(err)
+		}
+		written++
+	}
+	trk.Close()
+	if err := c.Close(); err != nil || endErr != nil {
+		t.Fatal(err, endErr)
+	}
+	if len(ds) != 2 {
+		t.Fatalf("%d diagrams, want 2", len(ds))
+	}
+	want := "SYN> <SYN,ACK ACK> -teardown- FIN,ACK> <FIN,ACK ACK>"
+	for i, d := range ds {
+		if d.ID != i+1 || shape(d) != want {
+			t.Errorf("diagram %d: ID %d, rows %s; want ID %d, %s", i, d.ID, shape(d), i+1, want)
+		}
+		if d.Lanes[0].Initial != decode.StateClosed || d.Lanes[1].Initial != decode.StateListen {
+			t.Errorf("diagram %d starts %v %v, want CLOSED LISTEN", d.ID, d.Lanes[0].Initial, d.Lanes[1].Initial)
+		}
+		if d.Conv == nil || d.Conv.ID != d.ID {
+			t.Errorf("diagram %d: conversation %v", d.ID, d.Conv)
+		}
+	}
+	if drawnAt[1] > 7 {
+		t.Errorf("first diagram drawn after %d packets, want it drawn when the new SYN (packet 7) replaced it", drawnAt[1])
+	}
+	if ds[1].Rows[0].Arrow.Packet.N != 7 || ds[1].Rows[0].Offset != 0 {
+		t.Errorf("second diagram starts at packet %d, offset %v", ds[1].Rows[0].Arrow.Packet.N, ds[1].Rows[0].Offset)
+	}
 }
