@@ -292,9 +292,9 @@ type LabelPart struct {
 	// there is none).
 	Text, Short string
 	// Level orders parts by how much they matter: 0 is never dropped
-	// (flags, analysis marks), 1 the sequence numbers, 2 the length, 3 the
-	// window, 4 the handshake options (on a SYN the options are 3 and the
-	// window 4).
+	// (flags, analysis marks), 1 the sequence numbers, 2 the length (and
+	// the ack of a data segment), 3 the window, 4 the handshake options (on
+	// a SYN the options are 3 and the window 4).
 	Level int
 }
 
@@ -333,7 +333,13 @@ func (a *Arrow) Label(raw bool) []LabelPart {
 		add(PartSeq, 1, s, "")
 	}
 	if t.Flags.Has(decode.ACK) {
-		add(PartAck, 1, "ack "+strconv.FormatUint(uint64(ack), 10), "")
+		// On a data segment the ack usually repeats itself; on a SYN-ACK,
+		// FIN, RST or pure ACK it is the point.
+		level := 1
+		if p.Len > 0 {
+			level = 2
+		}
+		add(PartAck, level, "ack "+strconv.FormatUint(uint64(ack), 10), "")
 	}
 	if p.Len > 0 {
 		add(PartLen, 2, "len "+strconv.Itoa(p.Len), "")
@@ -347,6 +353,10 @@ func (a *Arrow) Label(raw bool) []LabelPart {
 	winLevel, optLevel := 3, 4
 	if t.Flags.Has(decode.SYN) {
 		winLevel, optLevel = 4, 3
+	}
+	if t.Analysis&(decode.ZeroWindow|decode.WindowUpdate) != 0 {
+		// The window is what the mark is about.
+		winLevel = 1
 	}
 	add(PartWindow, winLevel, "win "+strconv.Itoa(win), "")
 	if t.Flags.Has(decode.SYN) {

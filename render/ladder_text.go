@@ -299,7 +299,7 @@ func (t *textLayout) appendHeader(b []byte, d *Diagram) []byte {
 // dropping the least important parts first, then abbreviating, then
 // cutting. marks is the part holding analysis and capture marks.
 func (t *textLayout) label(parts []LabelPart, w int) (main, marks string) {
-	build := func(level int, short bool) (string, string) {
+	build := func(level int, short, shortMarks bool) (string, string) {
 		var m, k []string
 		for _, p := range parts {
 			text := p.Text
@@ -308,7 +308,11 @@ func (t *textLayout) label(parts []LabelPart, w int) (main, marks string) {
 			}
 			switch {
 			case p.Kind == PartAnalysis || p.Kind == PartMark:
-				k = append(k, text)
+				if shortMarks {
+					k = append(k, p.Short)
+				} else {
+					k = append(k, p.Text)
+				}
 			case p.Level <= level:
 				m = append(m, text)
 			}
@@ -319,12 +323,21 @@ func (t *textLayout) label(parts []LabelPart, w int) (main, marks string) {
 		}
 		return strings.Join(m, " "), ks
 	}
-	for level := 4; level >= 0; level-- {
-		for _, short := range []bool{false, true} {
-			main, marks = build(level, short)
-			if runewidth.StringWidth(main)+runewidth.StringWidth(marks) <= w {
-				return main, marks
-			}
+	// Give up the least important parts first, abbreviating before
+	// dropping; marks are abbreviated before the sequence numbers go.
+	type try struct {
+		level             int
+		short, shortMarks bool
+	}
+	var tries []try
+	for level := 4; level >= 1; level-- {
+		tries = append(tries, try{level, false, false}, try{level, true, false})
+	}
+	tries = append(tries, try{2, true, true}, try{1, true, true}, try{0, true, false}, try{0, true, true})
+	for _, tr := range tries {
+		main, marks = build(tr.level, tr.short, tr.shortMarks)
+		if runewidth.StringWidth(main)+runewidth.StringWidth(marks) <= w {
+			return main, marks
 		}
 	}
 	mw := runewidth.StringWidth(main)
