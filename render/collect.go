@@ -368,21 +368,32 @@ func (c *Collector) finish(b *builder) *Diagram {
 	}
 	b.head, b.tail = nil, nil
 
-	// Socket calls: each goes before base row at[i].
+	// Socket calls: each entry goes before base row at.
 	calls, lanes := c.takeCalls(d)
-	at := make([]int, len(calls))
-	anchored := make([]bool, len(calls))
+	type entry struct {
+		call, at int
+		anchored bool
+		part     CallPart
+	}
+	var entries []entry
 	var prev [2]time.Time
 	for i := range calls {
 		call, lane := &calls[i], lanes[i]
-		at[i] = -1
 		if elidedAt >= 0 && call.Time.After(base[elidedAt].Time) && !call.Time.After(b.elided.End) {
 			base[elidedAt].Elided.Calls++
 			continue
 		}
+		byTime := len(base)
+		for j := range base {
+			if base[j].Time.After(call.Time) {
+				byTime = j
+				break
+			}
+		}
 		// The last packet this call could have caused, sent from its lane
 		// between the lane's previous call and this one's return. A
 		// listening socket's calls (no peer) put nothing on the wire.
+		anchor := -1
 		for j := len(base) - 1; j >= 0; j-- {
 			r := &base[j]
 			if r.Kind != RowPacket || r.Time.After(call.Time) {
@@ -392,41 +403,41 @@ func (c *Collector) finish(b *builder) *Diagram {
 				break
 			}
 			if r.Arrow.From() == lane && call.Peer.IsValid() && causes(call.Name, &r.Arrow.Packet) {
-				at[i], anchored[i] = j, true
+				anchor = j
 				break
 			}
 		}
-		if at[i] < 0 {
-			at[i] = len(base)
-			for j := range base {
-				if base[j].Time.After(call.Time) {
-					at[i] = j
-					break
-				}
-			}
-		}
 		prev[lane] = call.Time
+		switch {
+		case anchor < 0:
+			entries = append(entries, entry{call: i, at: byTime})
+		case byTime > anchor+1:
+			// Other rows came between the packet and the return (connect
+			// waits for the SYN-ACK): the call and its return get a row each.
+			entries = append(entries, entry{call: i, at: anchor, anchored: true, part: CallStart},
+				entry{call: i, at: byTime, part: CallReturn})
+		default:
+			entries = append(entries, entry{call: i, at: anchor, anchored: true})
+		}
 	}
 	// Merge, keeping calls for one position in time order.
-	order := make([]int, 0, len(calls))
-	for i := range calls {
-		if at[i] >= 0 {
-			order = append(order, i)
-		}
-	}
-	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(at[x], at[y]) })
-	rows := make([]Row, 0, len(base)+len(order)+4)
+	slices.SortStableFunc(entries, func(x, y entry) int { return cmp.Compare(x.at, y.at) })
+	rows := make([]Row, 0, len(base)+len(entries)+4)
 	k := 0
 	lastPhase, seen := PhaseHandshake, false
 	addCalls := func(pos int) int {
 		// Returns the index in rows of the first call anchored to pos.
 		firstAnchored := -1
-		for k < len(order) && at[order[k]] == pos {
-			i := order[k]
-			if anchored[i] && firstAnchored < 0 {
+		for k < len(entries) && entries[k].at == pos {
+			e := entries[k]
+			if e.anchored && firstAnchored < 0 {
 				firstAnchored = len(rows)
 			}
-			rows = append(rows, Row{Kind: RowCall, Time: calls[i].Time, Call: calls[i], Lane: lanes[i]})
+			r := Row{Kind: RowCall, Time: calls[e.call].Time, Call: calls[e.call], Lane: lanes[e.call], Part: e.part}
+			if e.part == CallStart {
+				r.Time = base[pos].Time
+			}
+			rows = append(rows, r)
 			k++
 		}
 		return firstAnchored

@@ -139,12 +139,29 @@ type Row struct {
 	// Arrow is the packet. Valid iff Kind == RowPacket.
 	Arrow Arrow
 	// Call is the socket call and Lane the lane (0 client, 1 server) of the
-	// socket that made it. Valid iff Kind == RowCall.
+	// socket that made it; Part says whether the row shows the whole call or
+	// one end of a call split over two rows. Valid iff Kind == RowCall.
 	Call Call
 	Lane int
+	Part CallPart
 	// Elided summarises the packets left out. Valid iff Kind == RowElided.
 	Elided Elided
 }
+
+// CallPart says which part of a socket call a row shows. A call that puts a
+// packet on the wire sits just above that packet; when other packets pass
+// before it returns (connect waits for the SYN-ACK, or for the RST that
+// makes it fail), it gets two rows: CallStart above the packet it caused
+// (Row.Time is that packet's time) and CallReturn with its result where it
+// returned.
+type CallPart uint8
+
+// Parts of a call.
+const (
+	CallWhole CallPart = iota
+	CallStart
+	CallReturn
+)
 
 // Arrow is a packet drawn from its sender's lane to its receiver's.
 type Arrow struct {

@@ -138,7 +138,8 @@ func shape(d *Diagram) string {
 		case RowSeparator:
 			parts = append(parts, "-"+r.Phase.String()+"-")
 		case RowCall:
-			parts = append(parts, "call"+strconv.Itoa(r.Lane)+":"+r.Call.Name)
+			suffix := [...]string{CallWhole: "", CallStart: "…", CallReturn: "→"}[r.Part]
+			parts = append(parts, "call"+strconv.Itoa(r.Lane)+":"+r.Call.Name+suffix)
 		case RowElided:
 			parts = append(parts, "…"+strconv.Itoa(r.Elided.Packets))
 		}
@@ -402,8 +403,8 @@ func TestElidedText(t *testing.T) {
 }
 
 // TestLadderCalls checks that socket calls sit on their caller's lane:
-// connect just above the SYN it sent although it returned after the
-// handshake, accept after the final ACK, write above its data, close above
+// connect just above the SYN it sent and its return after the handshake,
+// accept after the final ACK, write above its data, close above
 // the FIN, the server's listen before the first packet.
 func TestLadderCalls(t *testing.T) {
 	ms := time.Millisecond
@@ -426,7 +427,7 @@ func TestLadderCalls(t *testing.T) {
 		{Time: at(3, 0), Proto: decode.ProtoTCP, Local: netip.MustParseAddrPort("127.0.0.1:40001"), Peer: testServer, Name: "write"},
 	}
 	ds := collect(t, ps, calls, 0)
-	want := "call1:listen call0:connect SYN> <SYN,ACK ACK> call1:accept -data transfer- call0:write PSH,ACK> <ACK -teardown- call0:close FIN,ACK> <FIN,ACK ACK> call1:close"
+	want := "call1:listen call0:connect… SYN> <SYN,ACK ACK> call0:connect→ call1:accept -data transfer- call0:write PSH,ACK> <ACK -teardown- call0:close FIN,ACK> <FIN,ACK ACK> call1:close"
 	if got := shape(ds[0]); got != want {
 		t.Errorf("rows:\n got %s\nwant %s", got, want)
 	}
@@ -441,7 +442,7 @@ func TestLadderCalls(t *testing.T) {
 	if strings.Contains(text, "\x1b") {
 		t.Errorf("escape sequence from a call reached the ladder:\n%q", text)
 	}
-	if !strings.Contains(text, "│● connect(fd 3, 127.0.0.1:18080) → 0") || !strings.Contains(text, "accept(fd 3) → fd 4 ●│") {
+	if !strings.Contains(text, "│● connect(fd 3, 127.0.0.1:18080) …") || !strings.Contains(text, "│● connect() → 0") || !strings.Contains(text, "accept(fd 3) → fd 4 ●│") {
 		t.Errorf("calls not on their lanes:\n%s", text)
 	}
 	checkLayout(t, text, 100)
@@ -605,4 +606,27 @@ func TestLadderPortReuse(t *testing.T) {
 	if ds[1].Rows[0].Arrow.Packet.N != 7 || ds[1].Rows[0].Offset != 0 {
 		t.Errorf("second diagram starts at packet %d, offset %v", ds[1].Rows[0].Arrow.Packet.N, ds[1].Rows[0].Offset)
 	}
+}
+
+// TestLadderRefusedCall checks that a refused connect shows its failure
+// beside the RST that caused it.
+func TestLadderRefusedCall(t *testing.T) {
+	ps := packets(decode.ProtoTCP, []lseg{{from: 'c', flags: fS}, {from: 's', flags: fRA, dt: time.Millisecond}})
+	calls := []Call{
+		{Time: testStart.Add(-time.Millisecond), Proto: decode.ProtoTCP, Local: testClient, Peer: testServer, Side: "client", Name: "socket", Args: "AF_INET, SOCK_STREAM, 0", Result: "fd 3"},
+		{Time: ps[1].Time.Add(20 * time.Microsecond), Proto: decode.ProtoTCP, Local: testClient, Peer: testServer, Side: "client", Name: "connect", Args: "fd 3, 127.0.0.1:18080", Result: "-1 ECONNREFUSED"},
+	}
+	ds := collect(t, ps, calls, 0)
+	if got, want := shape(ds[0]), "call0:socket call0:connect… SYN> <RST,ACK call0:connect→"; got != want {
+		t.Errorf("rows:\n got %s\nwant %s", got, want)
+	}
+	var buf bytes.Buffer
+	if err := WriteLadder(&buf, ds[0], &Options{ASCII: true}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	if !strings.Contains(lines[len(lines)-4], "RST,ACK") || !strings.Contains(lines[len(lines)-3], "* connect() -> -1 ECONNREFUSED") {
+		t.Errorf("ECONNREFUSED not beside the RST:\n%s", buf.String())
+	}
+	checkLayout(t, buf.String(), 80)
 }

@@ -405,10 +405,19 @@ func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 	c := &r.Call
 	var s []byte
 	s = appendLaneText(s, c.Name)
-	s = append(s, '(')
-	s = appendLaneText(s, c.Args)
-	s = append(s, ')')
-	if c.Result != "" {
+	if r.Part == CallReturn {
+		s = append(s, "()"...)
+	} else {
+		s = append(s, '(')
+		s = appendLaneText(s, c.Args)
+		s = append(s, ')')
+	}
+	if r.Part == CallStart {
+		s = append(s, " …"...)
+		if t.o.ASCII {
+			s = append(s[:len(s)-len(" …")], " ..."...)
+		}
+	} else if c.Result != "" {
 		s = append(s, ' ')
 		s = append(s, t.g.to...)
 		s = append(s, ' ')
@@ -416,7 +425,12 @@ func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 	}
 	text := t.fit(string(s), t.area-2-runewidth.StringWidth(t.g.call))
 	tw := runewidth.StringWidth(text) + 1 + runewidth.StringWidth(t.g.call)
-	b = t.appendLeft(b, "", formatMS(r.Offset), "")
+	ms := formatMS(r.Offset)
+	if r.Part == CallStart {
+		// When the call began is not recorded, only when it returned.
+		ms = ""
+	}
+	b = t.appendLeft(b, "", ms, "")
 	b = append(b, t.g.lane...)
 	if r.Lane == 1 {
 		b = pad(b, t.area-tw)
