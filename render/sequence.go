@@ -196,7 +196,7 @@ func seqText(d *Diagram, o *Options, sd *seqDialect) string {
 			rst := r.Arrow.Packet.Proto == decode.ProtoTCP && r.Arrow.Packet.TCP.Flags.Has(decode.RST)
 			sd.message(&b, laneAlias(r.Arrow.From()), laneAlias(r.Arrow.To()), sd.text(text), rst, d.Proto == decode.ProtoUDP)
 		case RowCall:
-			sd.note(&b, []string{laneAlias(r.Lane)}, sd.text(callText(&r.Call)))
+			sd.note(&b, []string{laneAlias(r.Lane)}, sd.text(callText(r)))
 		case RowSeparator:
 			sd.separator(&b, sd.text(r.Phase.String()))
 		case RowElided:
@@ -251,8 +251,15 @@ func labelText(parts []LabelPart) string {
 }
 
 // callText is a socket call as the tutorials write it: "connect(fd 3,
-// 127.0.0.1:18080) → 0".
-func callText(c *Call) string {
+// 127.0.0.1:18080) → 0", or the end of it a row shows (see CallPart).
+func callText(r *Row) string {
+	c := &r.Call
+	switch r.Part {
+	case CallStart:
+		return Escape(c.Name) + "(" + Escape(c.Args) + ") …"
+	case CallReturn:
+		return Escape(c.Name) + "() → " + Escape(c.Result)
+	}
 	s := Escape(c.Name) + "(" + Escape(c.Args) + ")"
 	if c.Result != "" {
 		s += " → " + Escape(c.Result)

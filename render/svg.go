@@ -307,7 +307,7 @@ func drawSVGPacket(b *strings.Builder, d *Diagram, r *Row, o *Options, ids svgID
 
 // drawSVGCall draws a socket call on its lane at y.
 func drawSVGCall(b *strings.Builder, r *Row, y int) {
-	text := callText(&r.Call)
+	text := callText(r)
 	fmt.Fprintf(b, `<text class="ms" x="%d" y="%d" text-anchor="end">%s</text>`, svgMSX, y+16, formatMS(r.Offset))
 	if r.Lane == 0 {
 		fmt.Fprintf(b, `<circle cx="%d" cy="%d" r="4" fill="#000"/>`, svgLaneL, y+12)
