@@ -630,3 +630,69 @@ func TestLadderRefusedCall(t *testing.T) {
 	}
 	checkLayout(t, buf.String(), 80)
 }
+
+// TestLadderLongEndpoints checks that long IPv6 headings are cut to fit
+// rather than pushing a line past the width.
+func TestLadderLongEndpoints(t *testing.T) {
+	client := netip.MustParseAddrPort("[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:65535")
+	server := netip.MustParseAddrPort("[2001:db8:1111:2222:3333:4444:5555:6666]:443")
+	ps := packets(decode.ProtoTCP, []lseg{{from: 'c', flags: fS}, {from: 's', flags: fSA}, {from: 'c', flags: fA}})
+	for i := range ps {
+		if ps[i].Src == testClient {
+			ps[i].Src, ps[i].Dst = client, server
+		} else {
+			ps[i].Src, ps[i].Dst = server, client
+		}
+		ps[i].IP.Version = 6
+	}
+	ds := collect(t, ps, nil, 0)
+	for _, w := range []int{80, 100, 200} {
+		var buf bytes.Buffer
+		if err := WriteLadder(&buf, ds[0], &Options{Width: w}); err != nil {
+			t.Fatal(err)
+		}
+		checkLayout(t, buf.String(), w)
+		header := strings.Split(buf.String(), "\n")[1]
+		if w == 200 && (!strings.Contains(header, client.String()) || !strings.Contains(header, server.String())) {
+			t.Errorf("width %d: headings cut although they fit: %q", w, header)
+		}
+		if !strings.Contains(header, "[2001:db8:") || strings.Count(header, "[2001:db8:") != 2 {
+			t.Errorf("width %d: a heading is missing: %q", w, header)
+		}
+	}
+}
+
+// TestCollectorSteadyStateAllocs checks that a conversation longer than
+// MaxRows costs no memory per packet once its ring of latest rows is full.
+func TestCollectorSteadyStateAllocs(t *testing.T) {
+	segs := []lseg{{from: 'c', flags: fS}, {from: 's', flags: fSA}, {from: 'c', flags: fA}}
+	for range 100 {
+		segs = append(segs, lseg{from: 'c', flags: fPA, len: 100}, lseg{from: 's', flags: fA})
+	}
+	ps := packets(decode.ProtoTCP, segs)
+	trk := decode.NewTracker()
+	for i := range ps {
+		trk.Track(&ps[i])
+		ps[i].Payload = make([]byte, ps[i].Len)
+	}
+	c := NewCollector(CollectorOptions{MaxRows: 20}, func(*Diagram) error { return nil })
+	for i := range ps[:50] {
+		if err := c.WritePacket(&ps[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := 50
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := c.WritePacket(&ps[i]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per packet past MaxRows, want 0", allocs)
+	}
+	b := c.convs[1]
+	if len(b.head)+b.tailLen != 20 || b.elided.Packets != 203-20-(203-i) {
+		t.Errorf("holding %d rows with %d elided after %d packets", len(b.head)+b.tailLen, b.elided.Packets, i)
+	}
+}
