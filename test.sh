@@ -44,6 +44,29 @@ if [ "$(uname -s)" = Linux ]; then
 	install_debs libpcap-dev tcpdump iproute2 || say "could not install packages (not root, no apt?): tests that need them will skip"
 fi
 
+# The pictures are checked in real renderers: the HTML page in headless
+# Chromium, the Mermaid diagrams by Mermaid's own command-line tool (npm's
+# @mermaid-js/mermaid-cli, driving the same Chromium). Set
+# TCPSHOW_NO_BROWSER=1 to skip both.
+if [ "$(uname -s)" = Linux ] && [ -z "${TCPSHOW_NO_BROWSER:-}" ]; then
+	install_debs chromium fonts-dejavu-core || say "could not install chromium: the browser tests will skip"
+	command -v npm >/dev/null 2>&1 || install_debs nodejs npm || say "could not install npm: the Mermaid rendering test will skip"
+	if command -v npm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then
+		mmdc_dir=$PWD/.cache/mmdc
+		if [ ! -x "$mmdc_dir/node_modules/.bin/mmdc" ]; then
+			say "installing @mermaid-js/mermaid-cli into .cache/mmdc"
+			mkdir -p "$mmdc_dir"
+			(cd "$mmdc_dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund @mermaid-js/mermaid-cli >/dev/null 2>&1) ||
+				say "npm could not install @mermaid-js/mermaid-cli: the Mermaid rendering test will skip"
+		fi
+		if [ -x "$mmdc_dir/node_modules/.bin/mmdc" ]; then
+			printf '{"executablePath":"%s","args":["--no-sandbox","--disable-gpu","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync"]}\n' \
+				"$(command -v chromium)" >"$mmdc_dir/puppeteer.json"
+			export TCPSHOW_MMDC="$mmdc_dir/node_modules/.bin/mmdc" TCPSHOW_MMDC_PUPPETEER="$mmdc_dir/puppeteer.json"
+		fi
+	fi
+fi
+
 tags=""
 if [ "$(uname -s)" = Linux ] && [ ! -e /usr/include/pcap/pcap.h ] && [ ! -e /usr/include/pcap.h ]; then
 	say "no libpcap headers: building with -tags nopcap (pure-Go capture only)"
