@@ -165,6 +165,11 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 		fwd.dupAcks = 0
 	}
 
+	next := seq + seglen
+	if t.Flags&(SYN|FIN) != 0 {
+		next++
+	}
+
 	// Retransmission, fast retransmission, spurious retransmission or out
 	// of order: a segment with data, SYN or FIN that does not advance the
 	// sequence number.
@@ -177,7 +182,7 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 		switch {
 		case notAdvanced && rev.dupAcks >= 2 && rev.lastAckSet && rev.lastAck == seq && now-rev.lastAckTime < int64(20*time.Millisecond):
 			a |= FastRetransmission
-		case notAdvanced && now-fwd.nextSeqTime < ooo && fwd.nextSeq != seq+seglen:
+		case notAdvanced && now-fwd.nextSeqTime < ooo && fwd.nextSeq != next:
 			a |= OutOfOrder
 		case seglen > 0 && rev.lastAckSet && rev.lastAck != 0 && seqGE(rev.lastAck, seq+seglen):
 			a |= SpuriousRetransmission
@@ -186,10 +191,6 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 		}
 	}
 
-	next := seq + seglen
-	if t.Flags&(SYN|FIN) != 0 {
-		next++
-	}
 	if (seglen > 0 || t.Flags&(SYN|FIN) != 0) && len(fwd.unacked) < maxUnacked {
 		if fwd.unacked == nil {
 			fwd.unacked = make([]unacked, 0, 8)
