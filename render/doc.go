@@ -44,7 +44,14 @@
 //		})
 //
 // Ladder (format "ladder") is the text drawing, WriteLadder its draw
-// function. A Collector holds at most MaxRows packets per conversation (the
+// function; SVG, HTML, Mermaid and PlantUML (MermaidText, PlantUMLText) are
+// the others. A Collector holds at most MaxRows packets per conversation (the
 // first and the last half) and counts the rest into one RowElided row, so
 // its memory does not grow with the length of a conversation.
+//
+// # Teaching
+//
+// Header draws each header as the RFC 9293 figure, RTT the RTT table of
+// RFC 6298 (with decode.RTTEstimator), and an Explainer derives short notes
+// from the packets (Options.Explain puts them into the formats).
 package render
