@@ -181,10 +181,13 @@ func (b *builder) add(p *decode.Packet) {
 	fillRow(slot, p, dir, phase)
 }
 
-// fillRow makes r the packet row of p, reusing r's payload buffer.
+// fillRow makes r the packet row of p, reusing r's payload buffer. r is a
+// zero Row or an earlier packet row: the fields only other kinds of row use
+// are zero already.
 func fillRow(r *Row, p *decode.Packet, dir decode.Dir, phase Phase) {
 	buf := r.Arrow.Packet.Payload[:0]
-	*r = Row{Kind: RowPacket, Time: p.Time, Phase: phase}
+	r.Kind, r.Time, r.Phase = RowPacket, p.Time, phase
+	r.States, r.Changed = [2]decode.State{}, [2]bool{}
 	r.Arrow.Dir = dir
 	r.Arrow.Packet = *p
 	r.Arrow.Packet.Conv = nil
