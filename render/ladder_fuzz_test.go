@@ -91,6 +91,13 @@ func FuzzLadder(f *testing.F) {
 		if err := layoutErrors(out.String(), o.width()); err != "" {
 			t.Fatalf("%s in:\n%s", err, out.String())
 		}
+		if o.ASCII {
+			for i, c := range []byte(out.String()) {
+				if c >= 0x80 {
+					t.Fatalf("byte %#x at %d of an ASCII ladder:\n%s", c, i, out.String())
+				}
+			}
+		}
 		for _, d := range diagrams {
 			packets := 0
 			for _, r := range d.Rows {

@@ -404,12 +404,12 @@ func (t *textLayout) appendPacket(b []byte, d *Diagram, r *Row) []byte {
 func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 	c := &r.Call
 	var s []byte
-	s = appendLaneText(s, c.Name)
+	s = appendLaneText(s, c.Name, t.o.ASCII)
 	if r.Part == CallReturn {
 		s = append(s, "()"...)
 	} else {
 		s = append(s, '(')
-		s = appendLaneText(s, c.Args)
+		s = appendLaneText(s, c.Args, t.o.ASCII)
 		s = append(s, ')')
 	}
 	if r.Part == CallStart {
@@ -421,7 +421,7 @@ func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 		s = append(s, ' ')
 		s = append(s, t.g.to...)
 		s = append(s, ' ')
-		s = appendLaneText(s, c.Result)
+		s = appendLaneText(s, c.Result, t.o.ASCII)
 	}
 	text := t.fit(string(s), t.area-2-runewidth.StringWidth(t.g.call))
 	tw := runewidth.StringWidth(text) + 1 + runewidth.StringWidth(t.g.call)
@@ -495,11 +495,12 @@ func (t *textLayout) appendElided(b []byte, r *Row) []byte {
 
 // appendLaneText appends s escaped for a terminal (see appendEscaped), with
 // combining and zero-width runes escaped too: they would join the
-// characters around them and move the lane lines.
-func appendLaneText(b []byte, s string) []byte {
+// characters around them and move the lane lines. With ascii set every rune
+// beyond ASCII is escaped.
+func appendLaneText(b []byte, s string, ascii bool) []byte {
 	esc := appendEscaped(nil, s)
 	for _, r := range string(esc) {
-		if r >= utf8.RuneSelf && (unicode.In(r, unicode.M) || runewidth.RuneWidth(r) == 0) {
+		if r >= utf8.RuneSelf && (ascii || unicode.In(r, unicode.M) || runewidth.RuneWidth(r) == 0) {
 			b = appendUEscape(b, r)
 			continue
 		}
