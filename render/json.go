@@ -1,6 +1,8 @@
 package render
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -114,21 +116,59 @@ type JSONUDP struct {
 // JSONCall is a socket call made by the traffic generator, attached to the
 // packet it precedes.
 type JSONCall struct {
-	Time   string `json:"time"`
-	Side   string `json:"side"`
-	Call   string `json:"call"`
-	Args   string `json:"args,omitempty"`
+	// Time is when the call returned, RFC 3339 in UTC with nanoseconds.
+	Time string `json:"time"`
+	// Side is "client" or "server".
+	Side string `json:"side"`
+	// Call is the call's name: "connect", "write", …
+	Call string `json:"call"`
+	// Args are its arguments in C-like text.
+	Args string `json:"args,omitempty"`
+	// Result is what it returned: "0", "fd 4", "17 bytes", "-1 ECONNREFUSED".
 	Result string `json:"result"`
+	// Local and Peer are the socket's endpoints ("127.0.0.1:39270"), when
+	// known.
+	Local string `json:"local,omitempty"`
+	Peer  string `json:"peer,omitempty"`
+}
+
+// JSONCalls is the last line of JSON output when socket calls returned
+// after the last packet: {"calls":[…]}.
+type JSONCalls struct {
+	Calls []JSONCall `json:"calls"`
+}
+
+// NewJSONCall builds the JSONCall for c.
+func NewJSONCall(c *Call) JSONCall {
+	jc := JSONCall{
+		Time:   string(appendRFC3339(nil, c.Time, 9)),
+		Side:   c.Side,
+		Call:   c.Name,
+		Args:   c.Args,
+		Result: c.Result,
+	}
+	if c.Local.IsValid() {
+		jc.Local = c.Local.String()
+	}
+	if c.Peer.IsValid() {
+		jc.Peer = c.Peer.String()
+	}
+	return jc
 }
 
 // JSON writes one JSONPacket object per line for each TCP or UDP packet.
 // It encodes by hand, without reflection, for speed; its output is the same
 // as encoding/json's for the JSONPacket that NewJSONPacket builds.
+//
+// Socket calls (WriteCall) are attached to the next packet written, in its
+// "calls" list; calls left after the last packet are written at Close as
+// one JSONCalls line.
 type JSON struct {
 	w      io.Writer
 	o      Options
 	buf    []byte
 	states bool
+	calls  []JSONCall // calls waiting for the next packet
 }
 
 // NewJSON returns a JSON renderer writing to w.
@@ -143,13 +183,41 @@ func (j *JSON) WritePacket(p *decode.Packet) error {
 		return nil
 	}
 	j.buf = AppendJSON(j.buf[:0], p, &j.o)
+	if len(j.calls) > 0 {
+		calls, err := json.Marshal(j.calls)
+		if err != nil {
+			return fmt.Errorf("json: socket calls: %w", err)
+		}
+		j.buf = append(j.buf[:len(j.buf)-1], `,"calls":`...)
+		j.buf = append(j.buf, calls...)
+		j.buf = append(j.buf, '}')
+		j.calls = j.calls[:0]
+	}
 	j.buf = append(j.buf, '\n')
 	_, err := j.w.Write(j.buf)
 	return err
 }
 
-// Close does nothing: every line is written as it comes.
-func (j *JSON) Close() error { return nil }
+// WriteCall holds c for the next packet written.
+func (j *JSON) WriteCall(c Call) error {
+	j.calls = append(j.calls, NewJSONCall(&c))
+	return nil
+}
+
+// Close writes the calls that came after the last packet, if any, as one
+// JSONCalls line.
+func (j *JSON) Close() error {
+	if len(j.calls) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(JSONCalls{Calls: j.calls})
+	if err != nil {
+		return fmt.Errorf("json: socket calls: %w", err)
+	}
+	j.calls = nil
+	_, err = j.w.Write(append(b, '\n'))
+	return err
+}
 
 // timeDigits returns the fractional digits of seconds to print for p: 9
 // for captures with nanosecond timestamps, else 6.

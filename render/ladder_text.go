@@ -423,7 +423,20 @@ func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 		s = append(s, ' ')
 		s = appendLaneText(s, c.Result, t.o.ASCII)
 	}
-	text := t.fit(string(s), t.area-2-runewidth.StringWidth(t.g.call))
+	avail := t.area - 2 - runewidth.StringWidth(t.g.call)
+	if runewidth.StringWidth(string(s)) > avail {
+		// Shorten the arguments rather than the result: the result
+		// (ECONNREFUSED, fd 5) is what the row is there to show.
+		head := string(appendEscaped(nil, c.Name)) + "("
+		tail := ")"
+		if c.Result != "" {
+			tail += " " + t.g.to + " " + string(appendEscaped(nil, c.Result))
+		}
+		if room := avail - runewidth.StringWidth(head) - runewidth.StringWidth(tail); room >= 4 {
+			s = []byte(head + t.fit(string(appendEscaped(nil, c.Args)), room) + tail)
+		}
+	}
+	text := t.fit(string(s), avail)
 	tw := runewidth.StringWidth(text) + 1 + runewidth.StringWidth(t.g.call)
 	ms := formatMS(r.Offset)
 	if r.Part == CallStart {

@@ -33,6 +33,8 @@ type Options struct {
 	Port uint16
 	// Timeout bounds the whole run; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Feed, if not nil, hands out the calls while the run goes on.
+	Feed *Feed
 }
 
 // Result is what a run did.
@@ -81,6 +83,15 @@ func Run(ctx context.Context, name string, o Options) (Result, error) {
 	return s.Run(ctx, o)
 }
 
+// Loopback returns the address the scenario's sockets use: ::1 for ipv6,
+// 127.0.0.1 for the others.
+func (s Scenario) Loopback() netip.Addr {
+	if s.Name == "ipv6" {
+		return netip.IPv6Loopback()
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+}
+
 // Run plays the scenario; see the package function Run.
 func (s Scenario) Run(ctx context.Context, o Options) (Result, error) {
 	res := Result{Scenario: s.Name}
@@ -93,13 +104,17 @@ func (s Scenario) Run(ctx context.Context, o Options) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	r := &runner{ctx: ctx, loop: netip.MustParseAddr("127.0.0.1"), port: o.Port}
-	if s.Name == "ipv6" {
-		r.loop = netip.IPv6Loopback()
+	feed := o.Feed
+	if feed == nil {
+		feed = NewFeed()
 	}
+	if !feed.start() {
+		return res, fmt.Errorf("traffic: %s: the feed served a run already", s.Name)
+	}
+	r := &runner{ctx: ctx, loop: s.Loopback(), port: o.Port, log: feed}
 	err := s.play(r)
 	r.closeAll()
-	res.Calls = r.calls
+	res.Calls = feed.finish()
 	if err != nil {
 		return res, fmt.Errorf("traffic: %s: %w", s.Name, err)
 	}

@@ -30,7 +30,8 @@ type sock struct {
 	proto  decode.Proto
 	local  netip.AddrPort
 	peer   netip.AddrPort
-	calls  []int // indexes of this socket's calls in runner.calls
+	calls  []int // indexes of this socket's calls in the runner's feed
+	known  bool  // the endpoints are known: calls need no more filling in
 	closed bool
 }
 
@@ -39,7 +40,7 @@ type runner struct {
 	ctx   context.Context
 	loop  netip.Addr // 127.0.0.1 or ::1
 	port  uint16     // the server's port; 0 lets the kernel choose
-	calls []Call
+	log   *Feed      // the calls made
 	socks []*sock
 }
 
@@ -54,7 +55,6 @@ func (r *runner) family() int {
 // record appends a call made on s (nil for none) that returned ret and
 // err, and returns err wrapped with the call's name.
 func (r *runner) record(s *sock, c Call, ret int, err error) error {
-	c.Time = time.Now()
 	c.Ret = ret
 	if err != nil {
 		c.Ret = -1
@@ -74,12 +74,14 @@ func (r *runner) record(s *sock, c Call, ret int, err error) error {
 		if !c.Peer.IsValid() {
 			c.Peer = s.peer
 		}
-		s.calls = append(s.calls, len(r.calls))
 	}
-	if len(r.calls) >= maxCalls {
+	if r.log.len() >= maxCalls {
 		return fmt.Errorf("%s: %w (more than %d)", c.Name, errTooManyCalls, maxCalls)
 	}
-	r.calls = append(r.calls, c)
+	i := r.log.add(c, s == nil || s.known)
+	if s != nil {
+		s.calls = append(s.calls, i)
+	}
 	if err != nil {
 		return fmt.Errorf("%s %s(%s): %w", c.Side, c.Name, c.Args, err)
 	}
@@ -115,15 +117,15 @@ func (r *runner) learn(s *sock) {
 			s.peer = addrPort(sa)
 		}
 	}
+	s.known = true
 	r.backfill(s)
 }
 
 // backfill gives s's calls the endpoints s now knows.
 func (r *runner) backfill(s *sock) {
-	for _, i := range s.calls {
-		c := &r.calls[i]
+	r.log.update(s.calls, func(c *Call) {
 		if c.Name == "accept" {
-			continue
+			return
 		}
 		if !c.Local.IsValid() {
 			c.Local = s.local
@@ -131,7 +133,7 @@ func (r *runner) backfill(s *sock) {
 		if !c.Peer.IsValid() && s.peer.IsValid() {
 			c.Peer = s.peer
 		}
-	}
+	})
 }
 
 // addrPort converts a socket address.
@@ -344,6 +346,7 @@ func (r *runner) shutdown(s *sock, how int) error {
 func (r *runner) close(s *sock) error {
 	err := unix.Close(s.fd)
 	s.closed = true
+	s.known = true
 	return r.record(s, Call{Name: "close", Args: fmt.Sprintf("fd %d", s.fd)}, 0, err)
 }
 
@@ -467,4 +470,28 @@ func quote(b []byte) string {
 		q = strings.TrimSuffix(q, `"`) + `"...`
 	}
 	return q
+}
+
+// FreePort returns a TCP port on a that nobody has bound: the kernel picks
+// it for a socket that is closed again at once. Programs that must know the
+// server's port before a run (to filter a capture on it) pass it in
+// Options.Port.
+func FreePort(a netip.Addr) (uint16, error) {
+	fam := unix.AF_INET
+	if a.Is6() {
+		fam = unix.AF_INET6
+	}
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return 0, fmt.Errorf("traffic: free port: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(a, 0))); err != nil {
+		return 0, fmt.Errorf("traffic: free port on %s: %w", a, err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0, fmt.Errorf("traffic: free port on %s: %w", a, err)
+	}
+	return addrPort(sa).Port(), nil
 }

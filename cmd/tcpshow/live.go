@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tcpshow/tcpshow/capture"
+	"github.com/tcpshow/tcpshow/capture/traffic"
 	"github.com/tcpshow/tcpshow/decode"
 	"github.com/tcpshow/tcpshow/render"
 )
@@ -82,6 +83,12 @@ type liveConfig struct {
 	// active returns, time for the last packets to arrive. Otherwise the
 	// capture runs on until -c, --duration or Ctrl-C.
 	stopAfterActive time.Duration
+	// wrap, if not nil, wraps the output's Writer (the generator's calls
+	// go in this way).
+	wrap func(render.Writer) render.Writer
+	// gen are the generator's flags, generate the scenario --generate names.
+	gen      genFlags
+	generate string
 }
 
 // register adds the live flags to fs.
@@ -100,11 +107,19 @@ func (c *liveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.user, "Z", "", "after opening the device, run as `USER` (default: the user who ran sudo)")
 }
 
+// registerLive adds the flags of live to fs: register's, --generate and
+// the generator's.
+func (c *liveConfig) registerLive(fs *flag.FlagSet) {
+	c.register(fs)
+	fs.StringVar(&c.generate, "generate", "", "once the capture is active, play `SCENARIO` of the traffic generator on the loopback device (see 'tcpshow scenarios')")
+	c.gen.register(fs)
+}
+
 // parseLiveArgs parses the arguments of live into c.
 func parseLiveArgs(e *env, c *liveConfig, args []string) error {
 	fs := flag.NewFlagSet("live", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	c.register(fs)
+	c.registerLive(fs)
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommandUsage(e.stdout, findCommand("live"), fs)
@@ -117,6 +132,22 @@ func parseLiveArgs(e *env, c *liveConfig, args []string) error {
 		return usagef("want a device to capture on (see 'tcpshow interfaces')")
 	}
 	c.device, c.filter = pos[0], strings.Join(pos[1:], " ")
+	if c.generate != "" {
+		sc, ok := traffic.Lookup(c.generate)
+		if !ok {
+			return usagef("--generate: unknown scenario %q (choose %s)", c.generate, scenarioNames())
+		}
+		o, err := c.gen.options()
+		if err != nil {
+			return err
+		}
+		c.startScenario(sc, o)
+	}
+	return checkLiveConfig(c)
+}
+
+// checkLiveConfig checks the numeric flags of live and demo.
+func checkLiveConfig(c *liveConfig) error {
 	switch {
 	case c.count < 0:
 		return usagef("-c must be positive, not %d", c.count)
@@ -203,7 +234,10 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 		}
 	}
 	fw, _ := render.New(c.out.format, out, opts)
-	w := render.Select(fw, c.out.sel)
+	var w render.Writer = render.Select(fw, c.out.sel)
+	if c.wrap != nil {
+		w = c.wrap(w)
+	}
 	if drop != nil {
 		if err := drop.apply(); err != nil {
 			return err

@@ -61,6 +61,7 @@ func commands() []*command {
 		replayCommand(),
 		liveCommand(),
 		interfacesCommand(),
+		demoCommand(),
 		genCommand(),
 		scenariosCommand(),
 		{name: "version", short: "print the version", run: func(_ context.Context, e *env, _ []string) error {
@@ -175,7 +176,9 @@ func printCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 		case "replay":
 			(&outputFlags{}).register(fs)
 		case "live":
-			(&liveConfig{}).register(fs)
+			(&liveConfig{}).registerLive(fs)
+		case "demo":
+			fs, _ = demoFlagSet()
 		case "gen":
 			fs, _, _ = genFlagSet()
 		}
