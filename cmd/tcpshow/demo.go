@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tcpshow/tcpshow/capture"
 	"github.com/tcpshow/tcpshow/capture/traffic"
 	"github.com/tcpshow/tcpshow/decode"
 	"github.com/tcpshow/tcpshow/render"
@@ -94,8 +95,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	c.device = loopbackDevice()
 	c.filter = fmt.Sprintf("port %d", opts.Port)
 	c.startScenario(sc, opts)
+	c.only = opts.Port
 	c.stopAfterActive = demoLinger
-	return c.run(ctx, e)
+	err = c.run(ctx, e)
+	var fe *capture.FilterError
+	if errors.As(err, &fe) {
+		// A build without libpcap cannot filter in the kernel: capture
+		// everything and show only the scenario's packets.
+		fmt.Fprintf(e.stderr, "tcpshow: this tcpshow cannot filter in the kernel (built without libpcap): capturing all of %s, showing port %d only\n", c.device, opts.Port)
+		c.filter = ""
+		err = c.run(ctx, e)
+	}
+	return err
 }
 
 // loopbackDevice names the loopback device of this system.
@@ -115,7 +126,7 @@ func (c *liveConfig) startScenario(sc traffic.Scenario, o traffic.Options) {
 		_, err := sc.Run(ctx, o)
 		return err
 	}
-	c.wrap = func(w render.Writer) render.Writer { return newCallMerger(w, feed) }
+	c.wrap = func(w render.Writer) render.Writer { return &callMerger{Writer: w, feed: feed, only: c.only} }
 }
 
 // callMerger passes a running scenario's calls to a Writer among the
@@ -124,14 +135,14 @@ func (c *liveConfig) startScenario(sc traffic.Scenario, o traffic.Options) {
 type callMerger struct {
 	render.Writer
 	feed *traffic.Feed
-}
-
-func newCallMerger(w render.Writer, feed *traffic.Feed) render.Writer {
-	return &callMerger{Writer: w, feed: feed}
+	only uint16 // if not 0, only packets to or from this port are written
 }
 
 // WritePacket writes the calls that returned before p, then p.
 func (m *callMerger) WritePacket(p *decode.Packet) error {
+	if m.only != 0 && p.Src.Port() != m.only && p.Dst.Port() != m.only {
+		return nil
+	}
 	if err := m.writeCalls(m.feed.Before(p.Time, callWait)); err != nil {
 		return err
 	}

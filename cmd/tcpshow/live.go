@@ -89,6 +89,9 @@ type liveConfig struct {
 	// gen are the generator's flags, generate the scenario --generate names.
 	gen      genFlags
 	generate string
+	// only, if not 0, shows only the packets to or from this port (set
+	// before startScenario).
+	only uint16
 }
 
 // register adds the live flags to fs.
