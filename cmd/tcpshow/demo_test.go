@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/netip"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,10 +21,38 @@ import (
 	"github.com/tcpshow/tcpshow/render"
 )
 
+// runProcess runs tcpshow in a process of its own, as users do (a live
+// capture's buffers then do not count towards this process's memory), and
+// returns its output and exit code.
+func runProcess(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := tcpshowCmd(t, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	go func() {
+		<-ctx.Done()
+		if cmd.Process != nil {
+			cmd.Process.Kill()
+		}
+	}()
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
 // needCapture skips the test unless live capture on lo is permitted.
 func needCapture(t *testing.T) {
 	t.Helper()
-	l, err := capture.OpenLive(capture.LiveOptions{Device: "lo"})
+	l, err := capture.OpenLive(capture.LiveOptions{Device: "lo", BufferSize: 1 << 20, QueueFrames: 16, QueueBytes: 1 << 16})
 	if err != nil {
 		t.Skipf("live capture on lo not possible here: %v", err)
 	}
@@ -42,7 +72,7 @@ type demoRun struct {
 // runDemoJSON runs tcpshow demo --format json SCENARIO in-process.
 func runDemoJSON(t *testing.T, scenario string) demoRun {
 	t.Helper()
-	out, stderr, code := runCmd(t, nil, "demo", "--format", "json", scenario)
+	out, stderr, code := runProcess(t, "demo", "--format", "json", scenario)
 	if code != exitOK {
 		t.Fatalf("demo %s: exit %d: %s", scenario, code, stderr)
 	}
@@ -317,7 +347,7 @@ func checkFINs(t *testing.T, d *demoRun) {
 func TestDemoLadder(t *testing.T) {
 	needCapture(t)
 	start := time.Now()
-	out, stderr, code := runCmd(t, nil, "demo", "--ascii", "hello")
+	out, stderr, code := runProcess(t, "demo", "--ascii", "hello")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -346,7 +376,7 @@ func TestDemoLadder(t *testing.T) {
 		t.Errorf("accept is not on the server's (right) lane: %q", l)
 	}
 
-	out, stderr, code = runCmd(t, nil, "demo", "--ascii", "refused")
+	out, stderr, code = runProcess(t, "demo", "--ascii", "refused")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -365,17 +395,13 @@ func TestLiveGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	code := run(ctx, []string{"live", "--format", "lines", "--generate", "hello", "--server-port", itoa(int(port)), "-c", "10", "lo", "port", itoa(int(port))}, testEnv(&out, &errb))
-	if code == exitError && strings.Contains(errb.String(), "bad filter") {
-		t.Skipf("this build cannot filter, and lo carries other traffic: %s", errb.String())
+	s, errs, code := runProcess(t, "live", "--format", "lines", "--generate", "hello", "--server-port", itoa(int(port)), "-c", "10", "--duration", "10s", "lo", "port", itoa(int(port)))
+	if code == exitError && strings.Contains(errs, "bad filter") {
+		t.Skipf("this build cannot filter, and lo carries other traffic: %s", errs)
 	}
 	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errb.String())
+		t.Fatalf("exit %d: %s", code, errs)
 	}
-	s := out.String()
 	if strings.Count(s, " IP ") != 10 || !strings.Contains(s, "CALL client") || !strings.Contains(s, ": connect(") {
 		t.Errorf("want 10 packets among the calls:\n%s", s)
 	}
