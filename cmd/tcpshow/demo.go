@@ -52,7 +52,8 @@ Examples:
 func demoFlagSet() (*flag.FlagSet, *liveConfig) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	c := &liveConfig{}
+	// The ladder by default: the handshake with its calls on the lanes.
+	c := &liveConfig{out: outputFlags{format: "ladder"}}
 	c.register(fs)
 	c.gen.register(fs)
 	return fs, c
