@@ -414,9 +414,11 @@ func (c *Collector) finish(b *builder) *Diagram {
 		switch {
 		case anchor < 0:
 			entries = append(entries, entry{call: i, at: byTime})
-		case byTime > anchor+1:
-			// Other rows came between the packet and the return (connect
-			// waits for the SYN-ACK): the call and its return get a row each.
+		case call.Name == "connect" && byTime > anchor+1:
+			// connect waits for the SYN-ACK (or the RST that refuses it):
+			// the call and its return get a row each. Other calls return
+			// as soon as their packet is sent, even if loopback delivers
+			// the answer to it before they do.
 			entries = append(entries, entry{call: i, at: anchor, anchored: true, part: CallStart},
 				entry{call: i, at: byTime, part: CallReturn})
 		default:

@@ -149,11 +149,11 @@ type Row struct {
 }
 
 // CallPart says which part of a socket call a row shows. A call that puts a
-// packet on the wire sits just above that packet; when other packets pass
-// before it returns (connect waits for the SYN-ACK, or for the RST that
-// makes it fail), it gets two rows: CallStart above the packet it caused
-// (Row.Time is that packet's time) and CallReturn with its result where it
-// returned.
+// packet on the wire sits just above that packet; a connect, which waits
+// for the answer to its SYN, gets two rows when packets pass before it
+// returns: CallStart above the SYN (Row.Time is the SYN's time) and
+// CallReturn with its result where it returned, beside the SYN-ACK or the
+// RST that refused it.
 type CallPart uint8
 
 // Parts of a call.
