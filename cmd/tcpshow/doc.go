@@ -14,6 +14,7 @@
 //	tcpshow live [flags] DEVICE [FILTER...]
 //	                                capture on a device (root), packets as they arrive
 //	tcpshow interfaces              list the devices live can capture on
+//	tcpshow demo [flags] [SCENARIO] capture on loopback while the generator plays a scenario (root)
 //	tcpshow help [COMMAND]          show help
 //	tcpshow version                 print the version
 //
@@ -35,4 +36,7 @@
 //	tcpshow gen hello
 //	sudo tcpshow live lo tcp port 8080
 //	sudo tcpshow live -w hello.pcap --format ladder lo
+//	sudo tcpshow live --generate echo lo
+//	sudo tcpshow demo
+//	sudo tcpshow demo --format json refused
 package main

@@ -162,6 +162,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "  tcpshow replay testdata/handshake.pcap")
 	fmt.Fprintln(w, "  tcpshow replay --format json capture.pcap | jq .tcp.flags")
 	fmt.Fprintln(w, "  tcpdump -i lo -w - | tcpshow replay -")
+	fmt.Fprintln(w, "  sudo tcpshow demo")
 }
 
 func printCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
