@@ -51,6 +51,13 @@ type LiveOptions struct {
 	Promiscuous bool
 	// BufferSize is the kernel buffer size in bytes (DefaultBufferSize if 0).
 	BufferSize int
+	// Batch, if positive, lets the kernel hold packets for up to that long
+	// and hand them over together, instead of each as it arrives
+	// (libpcap's immediate mode, the default). Batches fit far more
+	// packets in the same buffer: on Linux, immediate mode gives every
+	// packet a slot the size of the device's largest packet (64 KiB on
+	// loopback), so a buffer of 16 MiB holds about 250 packets.
+	Batch time.Duration
 	// Count, if positive, stops the capture after that many frames.
 	Count int
 	// QueueFrames and QueueBytes bound the queue between the read loop

@@ -32,13 +32,12 @@ const (
 	arphrdNone     = 65534
 )
 
-// Sizes of the memory-mapped ring the kernel fills. Packets are packed
-// into blocks (TPACKET_V3); a block is handed over when it is full or
-// blockTimeout after its first packet, whichever comes first.
+// Sizes of the memory-mapped ring the kernel fills: blocks of whole
+// packets, each block at least as large as loopback's largest packet.
 const (
-	blockSize    = 1 << 20
-	frameSize    = 1 << 16
-	blockTimeout = 10 * time.Millisecond
+	immediateBlockSize = 1 << 18
+	batchBlockSize     = 1 << 20
+	frameSize          = 1 << 16
 )
 
 // packetHandle is a device opened through a Linux AF_PACKET socket, for
@@ -56,12 +55,20 @@ func openHandle(o LiveOptions) (handle, error) {
 	if o.Filter != "" {
 		return nil, &FilterError{Filter: o.Filter, Err: errFilterNeedsPcap}
 	}
+	// Packets are packed into blocks (TPACKET_V3), each handed over when it
+	// is full or its timeout after its first packet. Without o.Batch the
+	// timeout is the shortest there is, and blocks are small, so that
+	// packets show about as they arrive.
+	bs, timeout := immediateBlockSize, time.Millisecond
+	if o.Batch > 0 {
+		bs, timeout = batchBlockSize, max(o.Batch, time.Millisecond)
+	}
 	opts := []any{
 		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
-		afpacket.OptBlockSize(blockSize),
+		afpacket.OptBlockSize(bs),
 		afpacket.OptFrameSize(frameSize),
-		afpacket.OptNumBlocks(max(4, o.BufferSize/blockSize)),
-		afpacket.OptBlockTimeout(blockTimeout),
+		afpacket.OptNumBlocks(max(4, o.BufferSize/bs)),
+		afpacket.OptBlockTimeout(timeout),
 		afpacket.OptPollTimeout(pollInterval),
 	}
 	lt := layers.LinkTypeEthernet

@@ -21,19 +21,23 @@ type pcapHandle struct {
 	h *pcap.Handle
 }
 
-// openHandle opens o.Device with libpcap in immediate mode, so that each
-// packet is handed over as it arrives, and sets o.Filter.
+// openHandle opens o.Device with libpcap, in immediate mode unless o.Batch
+// says otherwise, and sets o.Filter.
 func openHandle(o LiveOptions) (handle, error) {
 	in, err := pcap.NewInactiveHandle(o.Device)
 	if err != nil {
 		return nil, pcapOpenError(o.Device, err, "")
 	}
 	defer in.CleanUp()
+	timeout := pollInterval
+	if o.Batch > 0 {
+		timeout = o.Batch
+	}
 	for _, err := range []error{
 		in.SetSnapLen(o.SnapLen),
 		in.SetPromisc(o.Promiscuous),
-		in.SetTimeout(pollInterval),
-		in.SetImmediateMode(true),
+		in.SetTimeout(timeout),
+		in.SetImmediateMode(o.Batch <= 0),
 		in.SetBufferSize(o.BufferSize),
 	} {
 		if err != nil {

@@ -71,6 +71,7 @@ type liveConfig struct {
 	duration time.Duration
 	snaplen  int
 	buffer   int // kernel buffer, in MiB
+	batch    time.Duration
 	user     string
 	out      outputFlags
 
@@ -107,6 +108,7 @@ func (c *liveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.duration, "duration", 0, "stop after `D` (e.g. 30s, 5m)")
 	fs.IntVar(&c.snaplen, "s", capture.DefaultSnapLen, "keep at most `N` bytes of each packet")
 	fs.IntVar(&c.buffer, "B", capture.DefaultBufferSize>>20, "kernel capture buffer in `MiB`")
+	fs.DurationVar(&c.batch, "batch", 0, "let the kernel hold packets up to `D` (e.g. 10ms) and hand them over together: for heavy traffic, where each packet as it arrives overflows the kernel buffer")
 	fs.StringVar(&c.user, "Z", "", "after opening the device, run as `USER` (default: the user who ran sudo)")
 }
 
@@ -160,6 +162,8 @@ func checkLiveConfig(c *liveConfig) error {
 		return usagef("-s must be between 1 and %d, not %d", capture.DefaultSnapLen, c.snaplen)
 	case c.buffer <= 0 || c.buffer > 1024:
 		return usagef("-B must be between 1 and 1024 MiB, not %d", c.buffer)
+	case c.batch < 0 || c.batch > time.Second:
+		return usagef("--batch must be between 0 and 1s, not %v", c.batch)
 	}
 	return nil
 }
@@ -203,6 +207,7 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 		Filter:     c.filter,
 		SnapLen:    c.snaplen,
 		BufferSize: c.buffer << 20,
+		Batch:      c.batch,
 		Count:      c.count,
 		Save:       writerOrNil(save),
 	})
@@ -356,6 +361,9 @@ func liveOpenError(err error) error {
 func reportLiveStats(e *env, st capture.LiveStats, saved string) {
 	fmt.Fprintf(e.stderr, "tcpshow: %d %s captured, %d received by filter, %d dropped by kernel, %d dropped by interface\n",
 		st.Captured, plural(st.Captured, "packet"), st.Received, st.DroppedKernel, st.DroppedInterface)
+	if st.DroppedKernel > 0 {
+		fmt.Fprintf(e.stderr, "tcpshow: the kernel dropped packets before tcpshow could read them: --batch 10ms or a larger -B lets it hold more\n")
+	}
 	if st.Skipped > 0 {
 		where := ""
 		if saved != "" {
