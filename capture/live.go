@@ -37,6 +37,10 @@ const (
 // Packets are delivered as they arrive regardless (immediate mode).
 const pollInterval = 100 * time.Millisecond
 
+// drainTime bounds how long a stopped capture goes on reading the packets
+// the kernel captured before the stop.
+const drainTime = 250 * time.Millisecond
+
 // LiveOptions says what to capture and how.
 type LiveOptions struct {
 	// Device is the interface to capture on, e.g. "lo".
@@ -231,8 +235,9 @@ func (l *Live) Start() {
 	}
 }
 
-// Stop asks the capture to stop: Next returns the frames already queued,
-// then io.EOF. It may be called from any goroutine, any number of times.
+// Stop asks the capture to stop: the read loop reads what the kernel had
+// captured until then (for at most a quarter of a second), and Next
+// returns the frames queued, then io.EOF. It may be called from any goroutine, any number of times.
 func (l *Live) Stop() {
 	l.stopOnce.Do(func() { l.stopping.Store(true) })
 }
@@ -330,9 +335,22 @@ func (l *Live) readLoop() {
 			err = fmt.Errorf("save capture: %w", err)
 		}
 	}
-	for err == nil && !l.stopping.Load() {
+	var drainEnd time.Time
+	for err == nil {
+		if l.stopping.Load() {
+			// What the kernel holds was captured before the stop: read it,
+			// for a while.
+			if drainEnd.IsZero() {
+				drainEnd = time.Now().Add(drainTime)
+			} else if time.Now().After(drainEnd) {
+				break
+			}
+		}
 		data, ci, rerr := l.h.read()
 		if rerr == errIdle {
+			if l.stopping.Load() {
+				break
+			}
 			if dirty {
 				if ferr := buf.Flush(); ferr != nil {
 					err = fmt.Errorf("save capture: %w", ferr)
