@@ -49,7 +49,7 @@ bench: build bench-tools
 
 # Install the reference tools the benchmark compares with, where apt and
 # root allow; the table marks the others "not installed".
-BENCH_TOOLS = tcpdump:tcpdump tshark:tshark tcptrace:tcptrace
+BENCH_TOOLS = tcpdump:tcpdump tshark:tshark tcptrace:tcptrace /usr/bin/time:time
 bench-tools:
 	@missing=""; for t in $(BENCH_TOOLS); do \
 		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \

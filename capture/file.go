@@ -113,6 +113,7 @@ type File struct {
 	format   Format
 	closer   io.Closer
 	pcap     *pcapgo.Reader
+	fast     fastPcap
 	ng       *pcapgo.NgReader
 	linkType layers.LinkType
 	snapLen  int // as the pcap file header gives it
@@ -190,6 +191,15 @@ func NewFile(r io.Reader, name string, closer io.Closer) (*File, error) {
 	switch binary.LittleEndian.Uint32(magic) {
 	case magicPcapMicro, magicPcapNano, magicPcapMicroBE, magicPcapNanoBE:
 		src.format = FormatPcap
+		src.fast = fastPcap{order: binary.LittleEndian, factor: 1000}
+		switch binary.LittleEndian.Uint32(magic) {
+		case magicPcapMicroBE, magicPcapNanoBE:
+			src.fast.order = binary.BigEndian
+		}
+		switch binary.LittleEndian.Uint32(magic) {
+		case magicPcapNano, magicPcapNanoBE:
+			src.fast.factor = 1
+		}
 		src.pcap, err = pcapgo.NewReader(br)
 		if err != nil {
 			return nil, &Error{Name: name, Err: headerError(err)}
@@ -303,6 +313,9 @@ func (f *File) Next() (Frame, error) {
 		lt   = f.linkType
 	)
 	if f.pcap != nil {
+		if fr, ok := f.nextFast(); ok {
+			return fr, nil
+		}
 		data, ci, err = f.pcap.ZeroCopyReadPacketData()
 		if err != nil && ci.CaptureLength > maxRecord {
 			err = fmt.Errorf("impossible record length %d (no capture holds records over %d bytes)", ci.CaptureLength, maxRecord)
@@ -343,6 +356,45 @@ func (f *File) Next() (Frame, error) {
 		Interface: ci.InterfaceIndex,
 		Data:      data,
 	}, nil
+}
+
+// fastPcap is what reading pcap records straight from the read buffer
+// needs to know of the file header.
+type fastPcap struct {
+	order  binary.ByteOrder
+	factor uint32 // nanoseconds per timestamp fraction unit
+}
+
+// nextFast returns the next pcap record as a view into the read buffer,
+// without pcapgo's copy and read calls, when the record is well-formed
+// (within the snap length and its packet length) and whole in the buffer,
+// as nearly every record is. For anything else it reads nothing and
+// reports false, and pcapgo reads the record, errors and all.
+func (f *File) nextFast() (Frame, bool) {
+	hdr, err := f.br.Peek(16)
+	if err != nil {
+		return Frame{}, false
+	}
+	o := f.fast.order
+	caplen, orig := o.Uint32(hdr[8:]), o.Uint32(hdr[12:])
+	if caplen > orig || int64(caplen) > int64(f.pcap.Snaplen()) || caplen > readBufferSize-16 {
+		return Frame{}, false
+	}
+	rec, err := f.br.Peek(16 + int(caplen))
+	if err != nil {
+		return Frame{}, false
+	}
+	// As pcapgo computes it, in 32 bits.
+	ts := time.Unix(int64(o.Uint32(rec[0:])), int64(o.Uint32(rec[4:])*f.fast.factor)).UTC()
+	f.br.Discard(16 + int(caplen))
+	f.records++
+	return Frame{
+		Nano:     f.nano[0],
+		Time:     ts,
+		LinkType: f.linkType,
+		OrigLen:  int(orig),
+		Data:     rec[16:],
+	}, true
 }
 
 // maxRecord is the longest record tcpshow reads from a pcap file:

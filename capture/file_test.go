@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // readAll reads every frame of a capture file and returns copies of them.
@@ -304,5 +305,50 @@ func TestSizeAndBytesRead(t *testing.T) {
 				t.Errorf("BytesRead() = %d at the end, want %d", f.BytesRead(), want)
 			}
 		})
+	}
+}
+
+// TestFastRecordsMatchPcapgo holds the records File reads straight from its
+// buffer to what pcapgo reads from the same files.
+func TestFastRecordsMatchPcapgo(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap"))
+	more, _ := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*.pcap"))
+	paths = append(paths, more...)
+	// tcpdump's test captures, where they are (see README).
+	more, _ = filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "tcpdump-tests", "*.pcap"))
+	paths = append(paths, more...)
+	if len(paths) < 5 {
+		t.Fatalf("only %d pcap files in testdata", len(paths))
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := pcapgo.NewReader(bytes.NewReader(data))
+		if err != nil {
+			continue // a damaged header: not a record matter
+		}
+		f, err := NewFile(bytes.NewReader(data), path, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for i := 1; ; i++ {
+			want, ci, rerr := ref.ReadPacketData()
+			got, err := f.Next()
+			if rerr != nil {
+				// pcapgo stops here; File may read on (lenient records) or
+				// stop with an error, but must not have read it fast.
+				break
+			}
+			if err != nil {
+				t.Errorf("%s: record %d: %v, pcapgo read it", path, i, err)
+				break
+			}
+			if !bytes.Equal(got.Data, want) || !got.Time.Equal(ci.Timestamp) || got.Time.Location() != time.UTC || got.OrigLen != max(ci.Length, len(want)) {
+				t.Errorf("%s: record %d: got %v len %d/%d, pcapgo %v len %d/%d", path, i, got.Time, len(got.Data), got.OrigLen, ci.Timestamp, len(want), ci.Length)
+				break
+			}
+		}
 	}
 }

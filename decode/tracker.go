@@ -181,6 +181,9 @@ type Tracker struct {
 	// lruHead is the least recently active conversation, lruTail the most.
 	lruHead, lruTail *Conversation
 	endHead, endTail *Conversation
+	// last is the conversation of the previous packet: consecutive packets
+	// mostly share one, and comparing keys is cheaper than hashing them.
+	last *Conversation
 }
 
 // NewTracker returns an empty Tracker with the default options.
@@ -230,7 +233,10 @@ func (t *Tracker) Track(p *Packet) {
 		return
 	}
 	k := keyOf(p)
-	c := t.convs[k]
+	c := t.last
+	if c == nil || c.key != k {
+		c = t.convs[k]
+	}
 	if c != nil && p.Proto == ProtoTCP && startsNew(c, p) {
 		t.forget(c)
 		c = nil
@@ -241,6 +247,7 @@ func (t *Tracker) Track(p *Packet) {
 		t.touch(c)
 	}
 	p.Conv = c
+	t.last = c
 	d := c.Dir(p)
 	c.Packets[d]++
 	c.Bytes[d] += int64(p.Len)
@@ -331,6 +338,14 @@ func (t *Tracker) unlinkLRU(c *Conversation) {
 
 // markEnded puts c at the back of the ended list, ordered by last packet.
 func (t *Tracker) markEnded(c *Conversation) {
+	// An ended conversation is kept a while for late packets only: let the
+	// empty lists of segments awaiting their ACK go, which are most of
+	// what it holds.
+	for i := range c.flows {
+		if f := &c.flows[i].seq; len(f.unacked) == 0 && f.unacked != nil {
+			f.unacked = nil
+		}
+	}
 	if c.onEnded {
 		if t.endTail == c {
 			return
@@ -383,6 +398,9 @@ func (t *Tracker) forget(c *Conversation) {
 	}
 	c.trackerGone = true
 	delete(t.convs, c.key)
+	if t.last == c {
+		t.last = nil
+	}
 	t.unlinkLRU(c)
 	if c.onEnded {
 		t.unlinkEnded(c)

@@ -169,6 +169,7 @@ type JSON struct {
 	buf    []byte
 	states bool
 	calls  []JSONCall // calls waiting for the next packet
+	clock  clockCache
 }
 
 // NewJSON returns a JSON renderer writing to w.
@@ -182,7 +183,7 @@ func (j *JSON) WritePacket(p *decode.Packet) error {
 	if p.Proto == decode.ProtoNone {
 		return nil
 	}
-	j.buf = AppendJSON(j.buf[:0], p, &j.o)
+	j.buf = appendJSON(j.buf[:0], p, &j.o, &j.clock)
 	if len(j.calls) > 0 {
 		calls, err := json.Marshal(j.calls)
 		if err != nil {
@@ -246,21 +247,22 @@ func appendRFC3339(b []byte, t time.Time, digits int) []byte {
 	b = append(b, ':')
 	b = append2(b, s)
 	b = append(b, '.')
-	ns := t.Nanosecond()
-	div := 100000000
-	for range digits {
-		b = append(b, byte('0'+ns/div%10))
-		div /= 10
-	}
+	b = appendFraction(b, t.Nanosecond(), digits)
 	return append(b, 'Z')
 }
 
 // AppendJSON appends p as a JSON object (without a newline) to b.
 func AppendJSON(b []byte, p *decode.Packet, o *Options) []byte {
+	var c clockCache
+	return appendJSON(b, p, o, &c)
+}
+
+// appendJSON is AppendJSON with the date and time from a cache.
+func appendJSON(b []byte, p *decode.Packet, o *Options, c *clockCache) []byte {
 	b = append(b, `{"n":`...)
 	b = appendInt(b, int64(p.N))
 	b = append(b, `,"time":"`...)
-	b = appendRFC3339(b, p.Time, timeDigits(p))
+	b = c.appendRFC3339(b, p.Time, timeDigits(p))
 	b = append(b, `","proto":"`...)
 	b = append(b, p.Proto.String()...)
 	b = append(b, `","src":"`...)

@@ -12,9 +12,10 @@ import (
 // time, endpoints, flags, relative seq and ack, window, options, length,
 // then any analysis marks.
 type Lines struct {
-	w   io.Writer
-	o   Options
-	buf []byte
+	w     io.Writer
+	o     Options
+	buf   []byte
+	clock clockCache
 }
 
 // NewLines returns a Lines renderer writing to w.
@@ -27,7 +28,7 @@ func (l *Lines) WritePacket(p *decode.Packet) error {
 	if p.Proto == decode.ProtoNone {
 		return nil
 	}
-	l.buf = AppendLine(l.buf[:0], p, &l.o)
+	l.buf = appendLine(l.buf[:0], p, &l.o, &l.clock)
 	l.buf = append(l.buf, '\n')
 	_, err := l.w.Write(l.buf)
 	return err
@@ -49,7 +50,14 @@ const (
 
 // AppendLine appends p's line (without a newline) to b.
 func AppendLine(b []byte, p *decode.Packet, o *Options) []byte {
-	b = appendClock(b, p.Time.In(o.loc()))
+	var c clockCache
+	return appendLine(b, p, o, &c)
+}
+
+// appendLine is AppendLine with the time of day from a cache, which saves
+// a writer the time zone lookup for every packet within the same second.
+func appendLine(b []byte, p *decode.Packet, o *Options, c *clockCache) []byte {
+	b = c.appendClock(b, p.Time, o.loc())
 	if p.IP.Version == 6 {
 		b = append(b, " IP6 "...)
 	} else {
@@ -95,7 +103,7 @@ func appendTCPLine(b []byte, p *decode.Packet, o *Options) []byte {
 		b = t.Flags.AppendNames(b, ", ")
 		b = append(b, ansiReset...)
 	} else {
-		b = t.Flags.AppendNames(b, ", ")
+		b = appendFlags(b, t.Flags)
 	}
 	b = append(b, ']')
 	seq, ack := t.Seq, t.Ack
@@ -148,6 +156,24 @@ func appendTCPLine(b []byte, p *decode.Packet, o *Options) []byte {
 		}
 	}
 	return b
+}
+
+// appendFlags appends the flag names separated by ", ", the usual sets
+// without walking every flag.
+func appendFlags(b []byte, f decode.Flags) []byte {
+	switch f {
+	case decode.ACK:
+		return append(b, "ACK"...)
+	case decode.PSH | decode.ACK:
+		return append(b, "PSH, ACK"...)
+	case decode.SYN:
+		return append(b, "SYN"...)
+	case decode.SYN | decode.ACK:
+		return append(b, "SYN, ACK"...)
+	case decode.FIN | decode.ACK:
+		return append(b, "FIN, ACK"...)
+	}
+	return f.AppendNames(b, ", ")
 }
 
 // appendAnalysis appends the analysis names of t, with the duplicate ACK's
@@ -231,11 +257,58 @@ func appendClock(b []byte, t time.Time) []byte {
 	b = append(b, ':')
 	b = append2(b, s)
 	b = append(b, '.')
-	us := t.Nanosecond() / 1000
-	for div := 100000; div > 0; div /= 10 {
-		b = append(b, byte('0'+us/div%10))
+	return appendFraction(b, t.Nanosecond(), 6)
+}
+
+// clockCache remembers the text of the last whole second a writer printed,
+// so that the packets within one second cost one time zone lookup.
+type clockCache struct {
+	sec  int64 // Unix seconds of text, valid iff loc != nil
+	loc  *time.Location
+	utc  bool   // text is the RFC 3339 date and time in UTC
+	text []byte // "HH:MM:SS" in loc, or "YYYY-MM-DDTHH:MM:SS"
+}
+
+// appendClock appends t as HH:MM:SS.ffffff in loc, like the function
+// appendClock.
+func (c *clockCache) appendClock(b []byte, t time.Time, loc *time.Location) []byte {
+	if sec := t.Unix(); c.loc != loc || c.utc || c.sec != sec {
+		h, m, s := t.In(loc).Clock()
+		c.text = append2(c.text[:0], h)
+		c.text = append2(append(c.text, ':'), m)
+		c.text = append2(append(c.text, ':'), s)
+		c.sec, c.loc, c.utc = sec, loc, false
 	}
-	return b
+	b = append(b, c.text...)
+	b = append(b, '.')
+	return appendFraction(b, t.Nanosecond(), 6)
+}
+
+// appendRFC3339 appends t in UTC like the function appendRFC3339.
+func (c *clockCache) appendRFC3339(b []byte, t time.Time, digits int) []byte {
+	if sec := t.Unix(); c.loc != time.UTC || !c.utc || c.sec != sec {
+		c.text = appendRFC3339(c.text[:0], t.Truncate(time.Second), 0)
+		c.text = c.text[:len(c.text)-2] // without ".Z"
+		c.sec, c.loc, c.utc = sec, time.UTC, true
+	}
+	b = append(b, c.text...)
+	b = append(b, '.')
+	b = appendFraction(b, t.Nanosecond(), digits)
+	return append(b, 'Z')
+}
+
+// appendFraction appends the first digits (0 to 9) of the nanoseconds ns.
+// It writes two digits at a time with constant divisors: a loop dividing
+// by a variable cost more than the rest of a line.
+func appendFraction(b []byte, ns, digits int) []byte {
+	v := uint32(ns) % 1000000000
+	hi, lo := v/100000000, v%100000000
+	b = append(b, byte('0'+hi),
+		digitPairs[lo/1000000*2], digitPairs[lo/1000000*2+1],
+		digitPairs[lo/10000%100*2], digitPairs[lo/10000%100*2+1],
+		digitPairs[lo/100%100*2], digitPairs[lo/100%100*2+1],
+		digitPairs[lo%100*2], digitPairs[lo%100*2+1])
+	return b[:len(b)-(9-min(max(digits, 0), 9))]
 }
 
 func append2(b []byte, n int) []byte {

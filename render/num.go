@@ -1,9 +1,6 @@
 package render
 
-import (
-	"net/netip"
-	"slices"
-)
+import "net/netip"
 
 // Decimal formatting for the per-packet hot path. strconv formats into a
 // buffer of its own and copies the digits over; these write them in place,
@@ -22,46 +19,56 @@ const digitPairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
-// decimalLen returns the number of decimal digits of v.
-func decimalLen(v uint64) int {
-	n := 1
-	for v >= 10000 {
-		v /= 10000
-		n += 4
-	}
-	switch {
-	case v >= 1000:
-		return n + 3
-	case v >= 100:
-		return n + 2
-	case v >= 10:
-		return n + 1
-	}
-	return n
-}
-
 // appendUint appends the decimal form of v to b, like strconv.AppendUint.
 func appendUint(b []byte, v uint64) []byte {
-	if v < 10 {
-		return append(b, byte('0'+v))
+	if v < 100 {
+		if v < 10 {
+			return append(b, byte('0'+v))
+		}
+		return append(b, digitPairs[v*2], digitPairs[v*2+1])
 	}
-	n := decimalLen(v)
-	b = slices.Grow(b, n)
-	b = b[:len(b)+n]
-	i := len(b)
+	if v <= 0xffffffff {
+		return appendUint32(b, uint32(v))
+	}
+	var buf [20]byte
+	i := len(buf)
 	for v >= 100 {
 		q := v / 100
 		r := (v - q*100) * 2
 		i -= 2
-		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
 		v = q
 	}
 	if v >= 10 {
-		b[i-2], b[i-1] = digitPairs[v*2], digitPairs[v*2+1]
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[v*2], digitPairs[v*2+1]
 	} else {
-		b[i-1] = byte('0' + v)
+		i--
+		buf[i] = byte('0' + v)
 	}
-	return b
+	return append(b, buf[i:]...)
+}
+
+// appendUint32 is appendUint for 32-bit values, which the fields of
+// packet headers are: 32-bit arithmetic is the faster.
+func appendUint32(b []byte, v uint32) []byte {
+	var buf [10]byte
+	i := len(buf)
+	for v >= 100 {
+		q := v / 100
+		r := (v - q*100) * 2
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		v = q
+	}
+	if v >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[v*2], digitPairs[v*2+1]
+	} else {
+		i--
+		buf[i] = byte('0' + v)
+	}
+	return append(b, buf[i:]...)
 }
 
 // appendInt appends the decimal form of v to b, like strconv.AppendInt.

@@ -4,12 +4,21 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
 )
 
+// memoryLimit is the heap size past which the garbage collector works
+// harder rather than let the process grow: replays are held to 64 MiB of
+// resident memory whatever the capture. GOMEMLIMIT overrides it.
+const memoryLimit = 48 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{
 		stdin:    os.Stdin,

@@ -16,11 +16,12 @@ import (
 const memPackets = 400000
 
 // memPorts is how many client ports the memory test's input cycles
-// through. The 1× input already holds every one of them, so what the 10×
-// input adds is packets, not endpoints: the memory it costs is the memory
-// that grows with the size of the capture. (How many conversations the
-// Tracker holds at once is its own limit, tested in decode.)
-const memPorts = 2000
+// through for each template (see replicaTemplates). Each TCP repetition is
+// a new connection that ends with FIN and is let go. UDP exchanges never
+// end: the Tracker holds them until MaxConversations evicts them, so the
+// UDP repetitions reuse a few ports, as a DNS client would, and what the
+// 10× input adds is packets and ended connections, not open ones.
+var memPorts = []int{replicaPorts, replicaPorts, 200}
 
 // memLimit is the peak RSS tcpshow must stay under on any capture.
 const memLimit = 64 << 20

@@ -85,9 +85,9 @@ const replicaPorts = 20000
 
 // writeReplicas writes a pcap file of at least packets frames to w: the
 // template groups repeated in turn, each repetition with its own client port
-// (cycling through ports of them), starting 100µs after the one before it
-// ended, so that every repetition is a new conversation.
-func writeReplicas(w io.Writer, groups [][]templateFrame, packets, ports int) error {
+// (cycling through ports[i] of them for group i), starting 100µs after the
+// one before it ended, so that every repetition is a new conversation.
+func writeReplicas(w io.Writer, groups [][]templateFrame, packets int, ports []int) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	pw := pcapgo.NewWriter(bw)
 	if err := pw.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
@@ -97,10 +97,11 @@ func writeReplicas(w io.Writer, groups [][]templateFrame, packets, ports int) er
 	var buf []byte
 	n := 0
 	for k := 0; n < packets; k++ {
-		g := groups[k%len(groups)]
+		gi := k % len(groups)
+		g := groups[gi]
 		shift := at.Sub(g[0].ci.Timestamp)
 		at = g[len(g)-1].ci.Timestamp.Add(shift + 100*time.Microsecond)
-		port := uint16(30000 + k%ports)
+		port := uint16(30000 + k/len(groups)%ports[gi])
 		for _, f := range g {
 			buf = append(buf[:0], f.data...)
 			off := f.dport
@@ -123,7 +124,9 @@ func writeReplicas(w io.Writer, groups [][]templateFrame, packets, ports int) er
 func replicas(tb testing.TB, packets int) []byte {
 	tb.Helper()
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeReplicas(pw, loadTemplates(tb), packets, replicaPorts)) }()
+	go func() {
+		pw.CloseWithError(writeReplicas(pw, loadTemplates(tb), packets, []int{replicaPorts, replicaPorts, replicaPorts}))
+	}()
 	b, err := io.ReadAll(pr)
 	if err != nil {
 		tb.Fatal(err)
