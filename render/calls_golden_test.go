@@ -26,6 +26,9 @@ func TestGeneratorGolden(t *testing.T) {
 			continue
 		}
 		t.Run(s.Name, func(t *testing.T) {
+			if _, err := traffic.FreePort(s.Loopback()); err != nil {
+				t.Skipf("no %s here: %v", s.Loopback(), err)
+			}
 			res, err := s.Run(context.Background(), traffic.Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -264,6 +264,9 @@ func TestDemoPatterns(t *testing.T) {
 			if check == nil {
 				t.Fatal("no test")
 			}
+			if _, err := traffic.FreePort(s.Loopback()); err != nil {
+				t.Skipf("no %s here: %v", s.Loopback(), err)
+			}
 			d := runDemoJSON(t, s.Name)
 			if len(d.packets) == 0 {
 				t.Fatalf("no packets; stderr: %s", d.stderr)
