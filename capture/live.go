@@ -181,6 +181,45 @@ type Live struct {
 	cur      ringSlot
 	held     bool
 	reported bool
+
+	idleEvery time.Duration
+	onIdle    func()
+	idleTimer *time.Timer
+}
+
+// SetIdle has Next call f, on Next's goroutine, each time it has waited
+// every for a frame: a reader can flush what it holds then, or end
+// conversations that have gone quiet. Call it before Start or Next.
+func (l *Live) SetIdle(every time.Duration, f func()) {
+	l.idleEvery, l.onIdle = every, f
+}
+
+// wait returns the next queued slot, calling onIdle while none comes.
+func (l *Live) wait() (ringSlot, bool) {
+	if l.onIdle == nil || l.idleEvery <= 0 {
+		s, ok := <-l.ring.q
+		return s, ok
+	}
+	select {
+	case s, ok := <-l.ring.q:
+		return s, ok
+	default:
+	}
+	if l.idleTimer == nil {
+		l.idleTimer = time.NewTimer(l.idleEvery)
+	} else {
+		l.idleTimer.Reset(l.idleEvery)
+	}
+	for {
+		select {
+		case s, ok := <-l.ring.q:
+			l.idleTimer.Stop()
+			return s, ok
+		case <-l.idleTimer.C:
+			l.onIdle()
+			l.idleTimer.Reset(l.idleEvery)
+		}
+	}
 }
 
 // OpenLive opens the device named in o for capture, applies the filter and
@@ -252,7 +291,7 @@ func (l *Live) Next() (Frame, error) {
 		l.ring.release(l.cur)
 		l.held = false
 	}
-	s, ok := <-l.ring.q
+	s, ok := l.wait()
 	if !ok {
 		<-l.done
 		l.reported = true

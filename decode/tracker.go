@@ -377,6 +377,13 @@ func (t *Tracker) unlinkEnded(c *Conversation) {
 	c.onEnded = false
 }
 
+// Expire forgets, handing them to OnEnd, the ended conversations that have
+// been quiet for longer than the quiet period at capture time now, as Track
+// does at each packet's time. A live capture calls it when no packet has
+// come for a while, so that a conversation's end is seen without waiting
+// for the next packet.
+func (t *Tracker) Expire(now time.Time) { t.expire(now) }
+
 // expire forgets the ended conversations quiet for longer than the quiet
 // period at capture time now.
 func (t *Tracker) expire(now time.Time) {

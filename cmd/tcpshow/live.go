@@ -62,6 +62,10 @@ func captureBackend() string {
 	return "nothing: it was built without libpcap"
 }
 
+// liveQuiet is how long a live capture keeps an ended conversation for
+// late packets (a retransmitted FIN, the last ACK) before drawing it.
+const liveQuiet = time.Second
+
 // liveConfig is everything a live capture is run with.
 type liveConfig struct {
 	device   string
@@ -72,6 +76,7 @@ type liveConfig struct {
 	snaplen  int
 	buffer   int // kernel buffer, in MiB
 	batch    time.Duration
+	maxConvs int
 	user     string
 	out      outputFlags
 
@@ -109,6 +114,7 @@ func (c *liveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.snaplen, "s", capture.DefaultSnapLen, "keep at most `N` bytes of each packet")
 	fs.IntVar(&c.buffer, "B", capture.DefaultBufferSize>>20, "kernel capture buffer in `MiB`")
 	fs.DurationVar(&c.batch, "batch", 0, "let the kernel hold packets up to `D` (e.g. 10ms) and hand them over together: for heavy traffic, where each packet as it arrives overflows the kernel buffer")
+	fs.IntVar(&c.maxConvs, "max-conversations", decode.DefaultMaxConversations, "follow at most `N` conversations at once; past it the least recently active is closed")
 	fs.StringVar(&c.user, "Z", "", "after opening the device, run as `USER` (default: the user who ran sudo)")
 }
 
@@ -162,6 +168,8 @@ func checkLiveConfig(c *liveConfig) error {
 		return usagef("-s must be between 1 and %d, not %d", capture.DefaultSnapLen, c.snaplen)
 	case c.buffer <= 0 || c.buffer > 1024:
 		return usagef("-B must be between 1 and 1024 MiB, not %d", c.buffer)
+	case c.maxConvs < 1:
+		return usagef("--max-conversations must be at least 1, not %d", c.maxConvs)
 	case c.batch < 0 || c.batch > time.Second:
 		return usagef("--batch must be between 0 and 1s, not %v", c.batch)
 	}
@@ -282,10 +290,33 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 		}()
 	}
 
-	s := decode.NewStream(l, decode.NewTracker())
+	// Formats that hold conversations draw each one as it ends: once it
+	// has been quiet for liveQuiet after its FINs or RST.
+	to := decode.TrackerOptions{MaxConversations: c.maxConvs, QuietPeriod: liveQuiet}
+	var endErr error
+	if ce, ok := any(w).(render.ConversationEnder); ok {
+		to.OnEnd = func(conv *decode.Conversation) {
+			if err := ce.EndConversation(conv); err != nil && endErr == nil {
+				endErr = err
+			}
+		}
+	}
+	trk := decode.NewTrackerWith(to)
+	s := decode.NewStream(l, trk)
+	// While no packet comes, end the conversations gone quiet by the clock
+	// (live capture time is the clock's) and show them.
+	l.SetIdle(liveQuiet/4, func() {
+		trk.Expire(time.Now())
+		if endErr == nil {
+			endErr = out.Flush()
+		}
+	})
 	// Flush whenever nothing more is queued, so that packets show as they
 	// arrive.
 	idle := func() error {
+		if endErr != nil {
+			return endErr
+		}
 		if l.Queued() == 0 {
 			return out.Flush()
 		}
@@ -294,6 +325,10 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 	readErr := pump(context.Background(), s, w, idle)
 	if closedPipe(readErr) {
 		l.Stop()
+	}
+	trk.Close()
+	if endErr != nil && readErr == nil {
+		readErr = endErr
 	}
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err

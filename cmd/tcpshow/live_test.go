@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -473,5 +474,68 @@ func TestLiveDeviceDisappears(t *testing.T) {
 		} else if err != nil {
 			t.Fatalf("the saved file is damaged: %v", err)
 		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while another goroutine
+// writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestLiveLadderAsItEnds checks that a conversation's ladder is drawn
+// while the capture still runs, once the conversation has ended and gone
+// quiet, not only when the capture stops.
+func TestLiveLadderAsItEnds(t *testing.T) {
+	skipUnlessCapture(t)
+	port, exchange := helloServer(t)
+	var out lockedBuffer
+	var errb bytes.Buffer
+	e := testEnv(&out, &errb)
+	var c liveConfig
+	if err := parseLiveArgs(e, &c, append([]string{"--format", "ladder", "lo"}, portFilter(port)...)); err != nil {
+		t.Fatal(err)
+	}
+	if capture.LiveBackend != "libpcap" {
+		c.out.sel.Ports = []uint16{uint16(port)}
+	}
+	var shownAfter time.Duration
+	c.active = func(ctx context.Context) error {
+		if err := exchange(); err != nil {
+			return err
+		}
+		start := time.Now()
+		for time.Since(start) < liveQuiet+3*time.Second {
+			if strings.Contains(out.String(), "FIN") {
+				shownAfter = time.Since(start)
+				return nil
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
+	}
+	c.stopAfterActive = time.Millisecond
+	if err := c.run(context.Background(), e); err != nil {
+		t.Fatalf("%v (stderr %q)", err, errb.String())
+	}
+	if shownAfter == 0 {
+		t.Fatalf("the ladder was not drawn while the capture ran; at the end:\n%s", out.String())
+	}
+	t.Logf("ladder drawn %v after the conversation ended", shownAfter.Round(time.Millisecond))
+	if n := strings.Count(out.String(), fmt.Sprintf(":%d", port)); n != 1 {
+		t.Errorf("the conversation's heading appears %d times, want once:\n%s", n, out.String())
 	}
 }
