@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gopacket/gopacket/layers"
 	"github.com/mattn/go-runewidth"
+
+	"github.com/tcpshow/tcpshow/capture"
+	"github.com/tcpshow/tcpshow/decode"
 )
 
 // TestHeaderFigureShape checks every figure of every capture: each line of
@@ -85,4 +89,47 @@ func TestHeaderFigureValues(t *testing.T) {
 	if !bytes.Contains([]byte(udp), []byte("│          25 = 8 + 17          │")) {
 		t.Errorf("UDP figure lacks the length:\n%.1200s", udp)
 	}
+}
+
+// FuzzHeaderFigure draws the header figure of arbitrary frames: whatever
+// the bytes, every line of the box stays 65 columns wide, edges stay on
+// bit boundaries, and nothing panics. Seeds are the frames of every
+// capture in testdata/ (each link type tcpshow decodes, truncated and
+// IPv6 headers, every option the captures carry).
+func FuzzHeaderFigure(f *testing.F) {
+	caps, _ := filepath.Glob("../testdata/*.pcap*")
+	for _, path := range caps {
+		src, err := capture.Open(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i := 0; i < 12; i++ {
+			fr, err := src.Next()
+			if err != nil {
+				break
+			}
+			f.Add(uint16(fr.LinkType), append([]byte(nil), fr.Data...))
+		}
+		src.Close()
+	}
+	d := decode.NewDecoder()
+	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
+		var p decode.Packet
+		d.Decode(1, capture.Frame{LinkType: layers.LinkType(link), OrigLen: len(data), Data: data}, &p)
+		if p.Proto == decode.ProtoNone {
+			return
+		}
+		for _, ascii := range []bool{false, true} {
+			var buf bytes.Buffer
+			if err := NewHeader(&buf, Options{ASCII: ascii}).WritePacket(&p); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+			for i, line := range lines[3:] { // after the title and the bit ruler
+				if w := runewidth.StringWidth(line); w != 65 {
+					t.Fatalf("line %d is %d columns wide: %q\n%s", i+4, w, line, buf.String())
+				}
+			}
+		}
+	})
 }

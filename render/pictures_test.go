@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tcpshow/tcpshow/capture"
+	"github.com/tcpshow/tcpshow/decode"
 )
 
 // checkXML parses doc completely with encoding/xml and returns the
@@ -208,5 +213,89 @@ func TestMermaidRenders(t *testing.T) {
 		if !bytes.Contains(b, []byte("SYN")) && !bytes.Contains(b, []byte("UDP")) {
 			t.Errorf("%s does not show the packets", s)
 		}
+	}
+}
+
+// TestPicturesShowCalls checks that socket calls land on their caller's
+// lane in the SVG, Mermaid and PlantUML drawings.
+func TestPicturesShowCalls(t *testing.T) {
+	msec := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	cli := netip.MustParseAddrPort("127.0.0.1:40000")
+	srv := netip.MustParseAddrPort("127.0.0.1:18080")
+	base := time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)
+	calls := []Call{
+		{Time: base.Add(-msec(1)), Proto: decode.ProtoTCP, Local: srv, Side: "server", Name: "listen", Args: "fd 3, 5", Result: "0"},
+		{Time: base.Add(msec(2.5)), Proto: decode.ProtoTCP, Local: cli, Peer: srv, Side: "client", Name: "connect", Args: "fd 4, 127.0.0.1:18080", Result: "0"},
+		{Time: base.Add(msec(2.6)), Proto: decode.ProtoTCP, Local: srv, Peer: cli, Side: "server", Name: "accept", Args: "fd 3", Result: "fd 5"},
+	}
+	segs := []seg{
+		{0, false, decode.SYN, 1000, 0, 0},
+		{msec(1), true, decode.SYN | decode.ACK, 5000, 1001, 0},
+		{msec(2), false, decode.ACK, 1001, 5001, 0},
+	}
+	for _, tt := range []struct {
+		format              string
+		listen, conn, accep string
+	}{
+		// connect waits on the wire: drawn where it was called, above the
+		// SYN, and where it returned.
+		{"mermaid", "Note over S: listen(fd 3, 5) → 0", "Note over C: connect(fd 4, 127.0.0.1:18080) …\n    C->>S: [1] SYN", "Note over C: connect() → 0\n    Note over S: accept(fd 3) → fd 5"},
+		{"plantuml", "hnote over S : listen(fd 3, 5) → 0", "hnote over C : connect(fd 4, 127.0.0.1:18080) …\nC -> S : [1] SYN", "hnote over C : connect() → 0\nhnote over S : accept(fd 3) → fd 5"},
+		{"svg", `text-anchor="end">listen(fd 3, 5) → 0<`, `<text class="call" x="272" y="`, `>accept(fd 3) → fd 5</text>`},
+	} {
+		var buf bytes.Buffer
+		w, err := New(tt.format, &buf, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cw := w.(CallWriter)
+		for _, c := range calls {
+			if err := cw.WriteCall(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		trackSegs(t, w, segs)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, want := range []string{tt.listen, tt.conn, tt.accep} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q:\n%s", tt.format, want, out)
+			}
+		}
+	}
+}
+
+// BenchmarkPictures draws the conversations of zerowindow.pcap in each
+// picture format, from packets already decoded.
+func BenchmarkPictures(b *testing.B) {
+	src, err := capture.Open("../testdata/zerowindow.pcap")
+	if err != nil {
+		b.Skip(err)
+	}
+	var pkts []decode.Packet
+	s := decode.NewStream(src, decode.NewTracker())
+	for {
+		p, err := s.Next()
+		if err != nil {
+			break
+		}
+		c := *p
+		c.Payload = append([]byte(nil), p.Payload...)
+		pkts = append(pkts, c)
+	}
+	src.Close()
+	for _, format := range []string{"svg", "html", "mermaid", "plantuml", "header", "rtt"} {
+		b.Run(format, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w, _ := New(format, io.Discard, Options{Explain: true})
+				for i := range pkts {
+					w.WritePacket(&pkts[i])
+				}
+				w.Close()
+			}
+		})
 	}
 }

@@ -2,11 +2,14 @@ package render
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tcpshow/tcpshow/capture"
 	"github.com/tcpshow/tcpshow/decode"
 )
 
@@ -106,4 +109,61 @@ func TestRTTKarn(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", s, out)
 		}
 	}
+}
+
+// TestRTTAgreesWithTracker holds the RTT table's samples against the
+// tracker's per-ACK RTT (decode.TCP.AckRTT, Wireshark's tcp.analysis.ack_rtt,
+// itself held against tshark): wherever the ACK that covered a segment names
+// that segment as the one it acknowledges, both measured the same time.
+func TestRTTAgreesWithTracker(t *testing.T) {
+	caps, _ := filepath.Glob("../testdata/*.pcap*")
+	compared := 0
+	for _, path := range caps {
+		src, err := capture.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type ackInfo struct {
+			frame int
+			rtt   time.Duration
+		}
+		acks := map[int]ackInfo{}
+		r := NewRTT(io.Discard, Options{})
+		var held []*rttConv
+		s := decode.NewStream(src, decode.NewTrackerWith(decode.TrackerOptions{OnEnd: func(c *decode.Conversation) {
+			if rc := r.convs[c]; rc != nil {
+				held = append(held, rc)
+			}
+		}}))
+		for {
+			p, err := s.Next()
+			if err != nil {
+				break
+			}
+			if p.Proto == decode.ProtoTCP && p.TCP.AckedFrame > 0 {
+				acks[p.N] = ackInfo{p.TCP.AckedFrame, p.TCP.AckRTT}
+			}
+			r.WritePacket(p)
+		}
+		src.Close()
+		for _, rc := range r.convs {
+			held = append(held, rc)
+		}
+		for _, rc := range held {
+			for _, row := range rc.rows {
+				a, ok := acks[row.ackFrame]
+				if row.ackFrame == 0 || row.resent || !ok || a.frame != row.frame {
+					continue
+				}
+				compared++
+				if a.rtt != row.sample {
+					t.Errorf("%s frame %d: SampleRTT %v, the tracker's ack_rtt on frame %d %v", path, row.frame, row.sample, row.ackFrame, a.rtt)
+				}
+			}
+		}
+	}
+	if compared < 20 {
+		t.Errorf("only %d samples compared", compared)
+	}
+	t.Logf("%d samples agree", compared)
 }
