@@ -80,7 +80,7 @@ const maxUnacked = 512
 
 // unacked is a segment waiting for its ACK.
 type unacked struct {
-	frame   int
+	frame   uint32
 	seq     uint32 // first sequence number not yet acknowledged
 	nextSeq uint32 // sequence number after the segment (SYN and FIN count one)
 	at      int64  // capture time, Unix nanoseconds
@@ -89,16 +89,16 @@ type unacked struct {
 // seqInfo is one direction's sequence analysis state, as Wireshark's
 // tcp_analyze_seq_info and the flow fields next to it.
 type seqInfo struct {
-	nextSeqSet  bool
-	nextSeq     uint32 // highest sequence number sent so far, plus one
 	nextSeqTime int64
-	lastAckSet  bool
-	lastAck     uint32 // the last acknowledgment number sent
 	lastAckTime int64
-	windowSet   bool
+	nextSeq     uint32 // highest sequence number sent so far, plus one
+	lastAck     uint32 // the last acknowledgment number sent
 	window      uint32 // the last window sent, scaled when the scale is known
-	dupAcks     int
+	dupAcks     int32
 	lastFlags   Analysis
+	nextSeqSet  bool
+	lastAckSet  bool
+	windowSet   bool
 	unacked     []unacked
 }
 
@@ -158,7 +158,7 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 		case same && window != 0 && window == fwd.window:
 			fwd.dupAcks++
 			a |= DupAck
-			t.DupAckCount = fwd.dupAcks
+			t.DupAckCount = int(fwd.dupAcks)
 		}
 	}
 	if !fwd.lastAckSet || ack != fwd.lastAck {
@@ -193,9 +193,9 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 
 	if (seglen > 0 || t.Flags&(SYN|FIN) != 0) && len(fwd.unacked) < maxUnacked {
 		if fwd.unacked == nil {
-			fwd.unacked = make([]unacked, 0, 8)
+			fwd.unacked = make([]unacked, 0, 2)
 		}
-		fwd.unacked = append(fwd.unacked, unacked{frame: p.N, seq: seq, nextSeq: next, at: now})
+		fwd.unacked = append(fwd.unacked, unacked{frame: uint32(p.N), seq: seq, nextSeq: next, at: now})
 	}
 	if (!fwd.nextSeqSet || seqGT(next, fwd.nextSeq)) && !a.Has(ZeroWindowProbe) {
 		fwd.nextSeq, fwd.nextSeqSet, fwd.nextSeqTime = next, true, now
@@ -212,7 +212,7 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 			switch {
 			case ack == u.nextSeq:
 				if t.AckedFrame == 0 {
-					t.AckedFrame, t.AckRTT = u.frame, time.Duration(now-u.at)
+					t.AckedFrame, t.AckRTT = int(u.frame), time.Duration(now-u.at)
 				}
 				continue
 			case seqGT(ack, u.seq) && seqLT(ack, u.nextSeq):
@@ -238,8 +238,5 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 	}
 	if a.Has(ZeroWindow) {
 		c.ZeroWindows[d]++
-	}
-	if a.Has(DupAck) {
-		c.DupAcks[d]++
 	}
 }

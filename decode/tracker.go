@@ -2,6 +2,7 @@ package decode
 
 import (
 	"cmp"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"time"
@@ -51,15 +52,14 @@ func (e End) String() string {
 // the sender's sequence space as seen in its segments, and what it
 // acknowledged of the other direction.
 type flow struct {
-	baseSet bool
-	base    uint32 // the initial sequence number (relative 0)
-	wscale  int8   // announced shift, or wscaleUnknown / wscaleNone
+	base   uint32 // the initial sequence number (relative 0)
+	iss    uint32 // sequence number of the SYN, for state inference
+	finSeq uint32 // sequence number the FIN occupies
+	wscale int8   // announced shift, or wscaleUnknown / wscaleNone
 
-	// Facts for state inference.
+	baseSet           bool
 	synSeen, synAcked bool
 	finSeen, finAcked bool
-	iss               uint32 // sequence number of the SYN
-	finSeq            uint32 // sequence number the FIN occupies
 
 	seq seqInfo // sequence analysis, as Wireshark's tcp_analyze_seq_info
 }
@@ -72,8 +72,7 @@ type flow struct {
 type Conversation struct {
 	// ID numbers conversations from 1 in the order their first packet
 	// appears.
-	ID    int
-	Proto Proto
+	ID int
 	// Client is the endpoint that sent the first SYN (for UDP and for TCP
 	// captures that miss the handshake, the sender of the first packet);
 	// Server is the other one.
@@ -84,32 +83,38 @@ type Conversation struct {
 	// indexed by Dir.
 	Packets [2]int
 	Bytes   [2]int64
-
-	// States are the current TCP states of the client and the server,
-	// indexed by Dir (ClientToServer is the client). StateUnknown until the
-	// packets tell; always StateUnknown for UDP.
-	States [2]State
 	// IRTT is the handshake's round-trip time, from the last SYN to the
 	// first ACK after it, as Wireshark's tcp.analysis.initial_rtt; 0 until
 	// known.
 	IRTT time.Duration
+	// Retransmissions counts the segments of each direction marked as
+	// retransmission, fast or spurious retransmission; ZeroWindows the
+	// segments that advertised a zero window.
+	Retransmissions, ZeroWindows [2]int
+
+	Proto Proto
+	// States are the current TCP states of the client and the server,
+	// indexed by Dir (ClientToServer is the client). StateUnknown until the
+	// packets tell; always StateUnknown for UDP.
+	States [2]State
 	// Handshake reports that both SYNs were seen and acknowledged.
 	Handshake bool
 	// EndedBy says how the conversation ended, EndOpen while it has not.
 	EndedBy End
-	// Retransmissions counts the segments of each direction marked as
-	// retransmission, fast or spurious retransmission; ZeroWindows the
-	// segments that advertised a zero window; DupAcks the duplicate ACKs.
-	Retransmissions, ZeroWindows, DupAcks [2]int
 
-	flows   [2]flow
-	key     convKey
-	lastSYN int64 // time of the last SYN without ACK, Unix nanoseconds
+	// The fields below are the tracker's, grouped to keep a conversation
+	// small: a tracker may hold a hundred thousand.
+	onEnded, trackerGone bool
+	flows                [2]flow
+	lastSYN              int64 // time of the last SYN without ACK, Unix nanoseconds
+	// hash is the hash of the endpoints; hashNext chains conversations
+	// whose hashes collide.
+	hash     uint64
+	hashNext *Conversation
 	// lru links every tracked conversation, least recently active first;
 	// ended links the ended ones, by the time of their last packet.
-	lruPrev, lruNext     *Conversation
-	endPrev, endNext     *Conversation
-	onEnded, trackerGone bool
+	lruPrev, lruNext *Conversation
+	endPrev, endNext *Conversation
 }
 
 // Dir returns the direction of p within c.
@@ -132,19 +137,21 @@ type convKey struct {
 }
 
 // keyOf returns the conversation key of p.
-func keyOf(p *Packet) convKey {
-	a, b := p.Src, p.Dst
+func keyOf(p *Packet) convKey { return makeKey(p.Proto, p.Src, p.Dst) }
+
+// makeKey returns the key of a conversation of proto between a and b.
+func makeKey(proto Proto, a, b netip.AddrPort) convKey {
 	if b.Compare(a) < 0 {
 		a, b = b, a
 	}
-	return convKey{proto: p.Proto, a: a, b: b}
+	return convKey{proto: proto, a: a, b: b}
 }
 
 // Defaults for TrackerOptions.
 const (
 	// DefaultMaxConversations is the number of conversations a Tracker
 	// follows at once unless told otherwise.
-	DefaultMaxConversations = 100000
+	DefaultMaxConversations = 50000
 	// DefaultQuietPeriod is how long, in capture time, a Tracker keeps an
 	// ended conversation for late packets unless told otherwise.
 	DefaultQuietPeriod = 5 * time.Second
@@ -175,9 +182,16 @@ type TrackerOptions struct {
 // conversations it follows at once (TrackerOptions.MaxConversations), never
 // by the packet count. It is not safe for concurrent use.
 type Tracker struct {
-	o      TrackerOptions
-	convs  map[convKey]*Conversation
-	nextID int
+	o TrackerOptions
+	// convs holds the conversations by the hash of their key, colliding
+	// ones chained through Conversation.hashNext: a map keyed by the
+	// 72-byte key itself costs a hundred bytes more per conversation.
+	convs map[uint64]*Conversation
+	seed  maphash.Seed
+	// keyHash, if not nil, replaces the hash (tests force collisions).
+	keyHash func(convKey) uint64
+	n       int // conversations followed
+	nextID  int
 	// lruHead is the least recently active conversation, lruTail the most.
 	lruHead, lruTail *Conversation
 	endHead, endTail *Conversation
@@ -197,14 +211,14 @@ func NewTrackerWith(o TrackerOptions) *Tracker {
 	if o.QuietPeriod == 0 {
 		o.QuietPeriod = DefaultQuietPeriod
 	}
-	return &Tracker{o: o, convs: make(map[convKey]*Conversation)}
+	return &Tracker{o: o, convs: make(map[uint64]*Conversation), seed: maphash.MakeSeed()}
 }
 
 // Conversations returns the conversations the tracker still follows, in ID
 // order, in a new slice. Conversations already forgotten (see
 // TrackerOptions.OnEnd) are not in it.
 func (t *Tracker) Conversations() []*Conversation {
-	out := make([]*Conversation, 0, len(t.convs))
+	out := make([]*Conversation, 0, t.n)
 	for c := t.lruHead; c != nil; c = c.lruNext {
 		out = append(out, c)
 	}
@@ -213,7 +227,7 @@ func (t *Tracker) Conversations() []*Conversation {
 }
 
 // Open returns how many conversations the tracker follows now.
-func (t *Tracker) Open() int { return len(t.convs) }
+func (t *Tracker) Open() int { return t.n }
 
 // Close forgets every conversation still followed, calling OnEnd for each
 // in ID order. Call it at the end of the input. The Tracker can be used
@@ -234,15 +248,15 @@ func (t *Tracker) Track(p *Packet) {
 	}
 	k := keyOf(p)
 	c := t.last
-	if c == nil || c.key != k {
-		c = t.convs[k]
+	if c == nil || makeKey(c.Proto, c.Client, c.Server) != k {
+		c = t.lookup(k)
 	}
 	if c != nil && p.Proto == ProtoTCP && startsNew(c, p) {
 		t.forget(c)
 		c = nil
 	}
 	if c == nil {
-		c = t.open(k, p)
+		c = t.open(t.hashKey(k), p)
 	} else {
 		t.touch(c)
 	}
@@ -259,6 +273,23 @@ func (t *Tracker) Track(p *Packet) {
 		}
 	}
 	t.expire(p.Time)
+}
+
+// lookup returns the conversation with key k, or nil.
+func (t *Tracker) lookup(k convKey) *Conversation {
+	c := t.convs[t.hashKey(k)]
+	for c != nil && makeKey(c.Proto, c.Client, c.Server) != k {
+		c = c.hashNext
+	}
+	return c
+}
+
+// hashKey returns the hash of k.
+func (t *Tracker) hashKey(k convKey) uint64 {
+	if t.keyHash != nil {
+		return t.keyHash(k)
+	}
+	return maphash.Comparable(t.seed, k)
 }
 
 // startsNew reports whether p, a TCP packet of c, opens a new connection
@@ -285,9 +316,9 @@ func startsNew(c *Conversation, p *Packet) bool {
 }
 
 // open starts following a new conversation for p.
-func (t *Tracker) open(k convKey, p *Packet) *Conversation {
+func (t *Tracker) open(h uint64, p *Packet) *Conversation {
 	t.nextID++
-	c := &Conversation{ID: t.nextID, Proto: p.Proto, Client: p.Src, Server: p.Dst, First: p.Time, key: k}
+	c := &Conversation{ID: t.nextID, Proto: p.Proto, Client: p.Src, Server: p.Dst, First: p.Time, hash: h}
 	if p.Proto == ProtoTCP {
 		c.flows[0].wscale, c.flows[1].wscale = wscaleUnknown, wscaleUnknown
 		if p.TCP.Flags&(SYN|ACK) == SYN|ACK {
@@ -295,9 +326,11 @@ func (t *Tracker) open(k convKey, p *Packet) *Conversation {
 			c.Client, c.Server = p.Dst, p.Src
 		}
 	}
-	t.convs[k] = c
+	c.hashNext = t.convs[h]
+	t.convs[h] = c
+	t.n++
 	t.pushLRU(c)
-	if len(t.convs) > t.o.MaxConversations {
+	if t.n > t.o.MaxConversations {
 		t.forget(t.lruHead)
 	}
 	return c
@@ -404,7 +437,22 @@ func (t *Tracker) forget(c *Conversation) {
 		return
 	}
 	c.trackerGone = true
-	delete(t.convs, c.key)
+	t.n--
+	if head := t.convs[c.hash]; head == c {
+		if c.hashNext == nil {
+			delete(t.convs, c.hash)
+		} else {
+			t.convs[c.hash] = c.hashNext
+		}
+	} else {
+		for prev := head; prev != nil; prev = prev.hashNext {
+			if prev.hashNext == c {
+				prev.hashNext = c.hashNext
+				break
+			}
+		}
+	}
+	c.hashNext = nil
 	if t.last == c {
 		t.last = nil
 	}
