@@ -64,6 +64,10 @@ func FuzzTracker(f *testing.F) {
 			ended[c] = true
 			order = append(order, c.ID)
 		}})
+		if len(data)%2 == 1 {
+			// Half the inputs share two hash chains, to walk them.
+			trk.keyHash = func(k convKey) uint64 { return uint64(k.a.Port() & 1) }
+		}
 		seen := map[*Conversation]bool{}
 		for i := range pkts {
 			p := &pkts[i]

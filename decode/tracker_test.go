@@ -432,3 +432,34 @@ func BenchmarkTracker(b *testing.B) {
 		trk.Track(&ack)
 	}
 }
+
+// TestHashCollisions runs conversations through a tracker whose hash puts
+// them all in one chain: lookups, eviction and Close must still find each
+// conversation by its endpoints.
+func TestHashCollisions(t *testing.T) {
+	var ended []int
+	trk := NewTrackerWith(TrackerOptions{MaxConversations: 4, OnEnd: func(c *Conversation) { ended = append(ended, c.ID) }})
+	trk.keyHash = func(convKey) uint64 { return 7 }
+	pkts := manyConversations(6, false)
+	for i := range pkts {
+		trk.Track(&pkts[i])
+	}
+	for i, p := range pkts {
+		if want := i/3 + 1; p.Conv.ID != want {
+			t.Fatalf("packet %d in conversation %d, want %d", i, p.Conv.ID, want)
+		}
+		if p.Conv.Packets != [2]int{2, 1} && p.Conv.ID > 2 {
+			t.Fatalf("conversation %d packets %v", p.Conv.ID, p.Conv.Packets)
+		}
+	}
+	// A packet of conversation 3 (in the middle of the chain) finds it.
+	again := pkts[8]
+	trk.Track(&again)
+	if again.Conv != pkts[8].Conv {
+		t.Fatalf("conversation 3 not found in the chain")
+	}
+	trk.Close()
+	if fmt.Sprint(ended) != "[1 2 3 4 5 6]" || trk.Open() != 0 || len(trk.convs) != 0 {
+		t.Errorf("ended %v, open %d, chains %d", ended, trk.Open(), len(trk.convs))
+	}
+}
