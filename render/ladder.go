@@ -361,9 +361,14 @@ func (a *Arrow) Label(raw bool) []LabelPart {
 	if p.Len > 0 {
 		add(PartLen, 2, "len "+strconv.Itoa(p.Len), "")
 	}
-	win := t.WindowScaled
+	win, winText, winShort := t.WindowScaled, "", ""
 	if win < 0 {
+		// The capture missed the handshake that announced the scale (a
+		// zero window is zero at any scale).
 		win = int(t.Window)
+		if win != 0 {
+			winText, winShort = " (unscaled)", "?"
+		}
 	}
 	// On a SYN the options say more than the window, which is never
 	// scaled there: they are dropped last.
@@ -375,7 +380,7 @@ func (a *Arrow) Label(raw bool) []LabelPart {
 		// The window is what the mark is about.
 		winLevel = 1
 	}
-	add(PartWindow, winLevel, "win "+strconv.Itoa(win), "")
+	add(PartWindow, winLevel, "win "+strconv.Itoa(win)+winText, "win "+strconv.Itoa(win)+winShort)
 	if t.Flags.Has(decode.SYN) {
 		o := &t.Options
 		if o.Set&decode.HasMSS != 0 {
