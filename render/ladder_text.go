@@ -403,41 +403,30 @@ func (t *textLayout) appendPacket(b []byte, d *Diagram, r *Row) []byte {
 
 func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 	c := &r.Call
-	var s []byte
-	s = appendLaneText(s, c.Name, t.o.ASCII)
-	if r.Part == CallReturn {
-		s = append(s, "()"...)
-	} else {
-		s = append(s, '(')
-		s = appendLaneText(s, c.Args, t.o.ASCII)
-		s = append(s, ')')
+	text := func(s string) string { return string(appendCallLaneText(nil, s, t.o.ASCII)) }
+	name, args, tail := text(c.Name), "", ""
+	if r.Part != CallReturn {
+		args = text(c.Args)
 	}
-	if r.Part == CallStart {
-		s = append(s, " …"...)
-		if t.o.ASCII {
-			s = append(s[:len(s)-len(" …")], " ..."...)
-		}
-	} else if c.Result != "" {
-		s = append(s, ' ')
-		s = append(s, t.g.to...)
-		s = append(s, ' ')
-		s = appendLaneText(s, c.Result, t.o.ASCII)
+	switch {
+	case r.Part == CallStart && t.o.ASCII:
+		tail = " ..."
+	case r.Part == CallStart:
+		tail = " …"
+	case c.Result != "":
+		tail = " " + t.g.to + " " + text(c.Result)
 	}
+	s := name + "(" + args + ")" + tail
 	avail := t.area - 2 - runewidth.StringWidth(t.g.call)
-	if runewidth.StringWidth(string(s)) > avail {
+	if runewidth.StringWidth(s) > avail && args != "" {
 		// Shorten the arguments rather than the result: the result
 		// (ECONNREFUSED, fd 5) is what the row is there to show.
-		head := string(appendEscaped(nil, c.Name)) + "("
-		tail := ")"
-		if c.Result != "" {
-			tail += " " + t.g.to + " " + string(appendEscaped(nil, c.Result))
-		}
-		if room := avail - runewidth.StringWidth(head) - runewidth.StringWidth(tail); room >= 4 {
-			s = []byte(head + t.fit(string(appendEscaped(nil, c.Args)), room) + tail)
+		if room := avail - runewidth.StringWidth(name+"()"+tail); room >= 4 {
+			s = name + "(" + t.fit(args, room) + ")" + tail
 		}
 	}
-	text := t.fit(string(s), avail)
-	tw := runewidth.StringWidth(text) + 1 + runewidth.StringWidth(t.g.call)
+	fitted := t.fit(s, avail)
+	tw := runewidth.StringWidth(fitted) + 1 + runewidth.StringWidth(t.g.call)
 	ms := formatMS(r.Offset)
 	if r.Part == CallStart {
 		// When the call began is not recorded, only when it returned.
@@ -452,9 +441,9 @@ func (t *textLayout) appendCall(b []byte, r *Row) []byte {
 	if r.Lane == 0 {
 		b = append(b, t.g.call...)
 		b = append(b, ' ')
-		b = append(b, text...)
+		b = append(b, fitted...)
 	} else {
-		b = append(b, text...)
+		b = append(b, fitted...)
 		b = append(b, ' ')
 		b = append(b, t.g.call...)
 	}
@@ -504,6 +493,21 @@ func (t *textLayout) appendElided(b []byte, r *Row) []byte {
 	b = pad(b, fill-fill/2)
 	b = append(b, t.g.elidedLane...)
 	return endLine(b)
+}
+
+// appendCallLaneText appends a call's text for a lane: the generator has
+// already quoted it C-style ("one\n"), so its backslashes stay as they
+// are; everything else is escaped as appendLaneText does.
+func appendCallLaneText(b []byte, s string, ascii bool) []byte {
+	for {
+		i := strings.IndexByte(s, '\\')
+		if i < 0 {
+			return appendLaneText(b, s, ascii)
+		}
+		b = appendLaneText(b, s[:i], ascii)
+		b = append(b, '\\')
+		s = s[i+1:]
+	}
 }
 
 // appendLaneText appends s escaped for a terminal (see appendEscaped), with
