@@ -65,3 +65,23 @@ func TestOutputFile(t *testing.T) {
 		t.Errorf("a bad format left %s behind", bad)
 	}
 }
+
+// TestExplainFormats checks that --explain is refused, with one line
+// naming the formats that show notes, where a format has no place for them.
+func TestExplainFormats(t *testing.T) {
+	for _, tt := range []struct {
+		format string
+		code   int
+	}{{"ladder", exitOK}, {"lines", exitOK}, {"svg", exitOK}, {"mermaid", exitOK}, {"json", exitUsage}, {"rtt", exitUsage}} {
+		stdout, stderr, code := runCmd(t, nil, "replay", "--explain", "--format", tt.format, "../../testdata/refused.pcap")
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d (%s)", tt.format, code, tt.code, stderr)
+		}
+		if code == exitOK && !strings.Contains(stdout, "ECONNREFUSED") {
+			t.Errorf("%s: no note about the refused connection:\n%s", tt.format, stdout)
+		}
+		if code == exitUsage && (!strings.Contains(stderr, "they show in ladder, lines") || strings.Count(stderr, "\n") != 1) {
+			t.Errorf("%s: stderr %q", tt.format, stderr)
+		}
+	}
+}

@@ -86,6 +86,21 @@ func (f *outputFlags) options(e *env) (render.Options, error) {
 		return render.Options{}, usagef("--max-rows must be at least 2, not %d", f.maxRows)
 	}
 	o := render.Options{ASCII: f.ascii, Location: time.Local, MaxRows: f.maxRows, Raw: f.raw, Explain: f.explain}
+	if f.explain {
+		// An unknown format is reported by render.New.
+		var shows []string
+		silent := false
+		for _, ft := range render.Formats() {
+			if ft.Explains() {
+				shows = append(shows, ft.Name)
+			} else if ft.Name == f.format {
+				silent = true
+			}
+		}
+		if silent {
+			return o, usagef("--explain: the %s format has no place for notes (they show in %s)", f.format, strings.Join(shows, ", "))
+		}
+	}
 	if f.utc {
 		o.Location = time.UTC
 	}
