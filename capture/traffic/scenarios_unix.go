@@ -29,7 +29,7 @@ func scenarios() []Scenario {
 		{Name: "echo", Help: "an echo server: three lines sent, each sent back", play: playEcho},
 		{Name: "halfclose", Help: "shutdown(SHUT_WR) sends the client's FIN, then the server still answers", play: playHalfclose},
 		{Name: "reset", Help: "SO_LINGER 0 and close: RST instead of FIN, ECONNRESET for the peer", play: playReset},
-		{Name: "backlog", Help: "listen(fd, 1) with its queue full: the third SYN is dropped and retransmitted (about 3 s)", play: playBacklog},
+		{Name: "backlog", Help: "listen(fd, 1) with its queue full: the third SYN is dropped and retransmitted (2 to 3 s)", play: playBacklog},
 		{Name: "ipv6", Help: "hello over ::1", play: playHello},
 		{Name: "zerowindow", Help: "the server stops reading: its window closes, the client probes it, then reading opens it again", play: playZeroWindow},
 	}
