@@ -370,6 +370,7 @@ func (c *Collector) finish(b *builder) *Diagram {
 		base = append(base, b.tail[(b.tailAt+i)%len(b.tail)])
 	}
 	b.head, b.tail = nil, nil
+	backfillSynReceived(base)
 
 	// Socket calls: each entry goes before base row at.
 	calls, lanes := c.takeCalls(d)
@@ -468,7 +469,6 @@ func (c *Collector) finish(b *builder) *Diagram {
 	addCalls(len(base))
 
 	d.Lanes[0].Initial, d.Lanes[1].Initial = initialStates(d.Proto, base)
-	backfillSynReceived(base)
 	states := [2]decode.State{d.Lanes[0].Initial, d.Lanes[1].Initial}
 	for i := range rows {
 		r := &rows[i]

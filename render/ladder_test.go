@@ -696,3 +696,35 @@ func TestCollectorSteadyStateAllocs(t *testing.T) {
 		t.Errorf("holding %d rows with %d elided after %d packets", len(b.head)+b.tailLen, b.elided.Packets, i)
 	}
 }
+
+// TestLadderSynReceived checks, with the states a Tracker infers, that the
+// server is SYN-RECEIVED from the SYN it answered, as RFC 9293 draws it,
+// and not from a SYN it never answered.
+func TestLadderSynReceived(t *testing.T) {
+	tests := []struct {
+		name string
+		segs []lseg
+		want []string // the server's state after each packet
+	}{
+		{"handshake", []lseg{{from: 'c', flags: fS}, {from: 's', flags: fSA}, {from: 'c', flags: fA}},
+			[]string{"SYN-RECEIVED", "SYN-RECEIVED", "ESTABLISHED"}},
+		{"retransmitted SYN", []lseg{{from: 'c', flags: fS}, {from: 'c', flags: fS, retx: true, dt: time.Second}, {from: 's', flags: fSA}, {from: 'c', flags: fA}},
+			[]string{"LISTEN", "SYN-RECEIVED", "SYN-RECEIVED", "ESTABLISHED"}},
+		{"refused", []lseg{{from: 'c', flags: fS}, {from: 's', flags: fRA}},
+			[]string{"CLOSED", "CLOSED"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := collect(t, packets(decode.ProtoTCP, tt.segs), nil, 0)
+			var got []string
+			for _, r := range ds[0].Rows {
+				if r.Kind == RowPacket {
+					got = append(got, r.States[1].String())
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("server states %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
