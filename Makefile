@@ -8,8 +8,11 @@ CORPUS ?= ../shared/corpus/tcpdump-tests
 
 all: build
 
+# With libpcap's headers installed, live capture goes through libpcap;
+# without them, through AF_PACKET sockets (Linux).
+PCAP_TAGS ?= $(shell test -e /usr/include/pcap/pcap.h -o -e /usr/include/pcap.h && echo -tags pcap)
 build:
-	$(GO) build -o tcpshow ./cmd/tcpshow
+	$(GO) build $(PCAP_TAGS) -o tcpshow ./cmd/tcpshow
 
 test:
 	./test.sh

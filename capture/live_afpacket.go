@@ -1,4 +1,4 @@
-//go:build linux && (!cgo || nopcap)
+//go:build linux && !(cgo && !nopcap && pcap)
 
 package capture
 
@@ -20,10 +20,6 @@ import (
 
 // LiveBackend names what opens live captures in this build.
 const LiveBackend = "AF_PACKET"
-
-// errFilterNeedsPcap explains why a filter cannot be used in this build.
-var errFilterNeedsPcap = errors.New("filters are compiled by libpcap, and this tcpshow was built without it " +
-	"(install libpcap-dev and rebuild with CGO_ENABLED=1, or capture everything and leave the filter out)")
 
 // ARPHRD values of /sys/class/net/DEV/type (linux/if_arp.h).
 const (
@@ -52,9 +48,6 @@ type packetHandle struct {
 // it attaches keeps one copy of each loopback packet: AF_PACKET sees them
 // twice, going out and coming in, and libpcap keeps the incoming one.
 func openHandle(o LiveOptions) (handle, error) {
-	if o.Filter != "" {
-		return nil, &FilterError{Filter: o.Filter, Err: errFilterNeedsPcap}
-	}
 	// Packets are packed into blocks (TPACKET_V3), each handed over when it
 	// is full or its timeout after its first packet. Without o.Batch the
 	// timeout is the shortest there is, and blocks are small, so that
@@ -98,6 +91,19 @@ func openHandle(o LiveOptions) (handle, error) {
 			loIndex = ifc.Index
 		}
 	}
+	// The user's filter, in tcpdump's syntax, is compiled by libpcap when
+	// the library is installed, for frames as this socket delivers them.
+	var user []bpf.RawInstruction
+	if o.Filter != "" {
+		dlt := dltEN10MB
+		if lt == layers.LinkTypeRaw {
+			dlt = dltRaw
+		}
+		var err error
+		if user, err = compileFilter(o.Filter, dlt, o.SnapLen); err != nil {
+			return nil, &FilterError{Filter: o.Filter, Err: err}
+		}
+	}
 	tp, err := afpacket.NewTPacket(opts...)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
@@ -106,6 +112,9 @@ func openHandle(o LiveOptions) (handle, error) {
 		return nil, fmt.Errorf("open AF_PACKET socket: %w", err)
 	}
 	prog, err := bpf.Assemble(kernelFilter(loIndex, o.SnapLen))
+	if err == nil && user != nil {
+		prog = append(prog[:len(prog)-1], user...)
+	}
 	if err == nil {
 		err = tp.SetBPF(prog)
 	}
@@ -116,9 +125,19 @@ func openHandle(o LiveOptions) (handle, error) {
 	return &packetHandle{tp: tp, lt: lt, snap: o.SnapLen}, nil
 }
 
+// DLT values that libpcap's filter compiler takes for the frames an
+// AF_PACKET socket delivers.
+const (
+	dltEN10MB = 1
+	dltRaw    = 12
+)
+
 // kernelFilter returns the socket filter of an AF_PACKET capture: drop
 // what the loopback device at index loIndex (if not 0) sends, since it
 // receives the same packet right after, and keep snap bytes of the rest.
+// Its last instruction is that keep, which openHandle replaces with the
+// user's compiled filter when there is one (its jumps are relative, so it
+// runs unchanged after the instructions before it).
 func kernelFilter(loIndex, snap int) []bpf.Instruction {
 	keep := bpf.RetConstant{Val: uint32(snap)}
 	if loIndex == 0 {
@@ -126,11 +145,11 @@ func kernelFilter(loIndex, snap int) []bpf.Instruction {
 	}
 	return []bpf.Instruction{
 		bpf.LoadExtension{Num: bpf.ExtInterfaceIndex},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(loIndex), SkipTrue: 2},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(loIndex), SkipTrue: 3},
 		bpf.LoadExtension{Num: bpf.ExtType},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipTrue: 1},
-		keep,
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipFalse: 1},
 		bpf.RetConstant{Val: 0},
+		keep,
 	}
 }
 

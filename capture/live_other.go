@@ -26,3 +26,6 @@ func installPcapHint() string {
 
 // listDevices lists the system's interfaces.
 func listDevices() ([]Device, error) { return netDevices() }
+
+// FilterSupport reports why live captures of this build take no filters.
+func FilterSupport() error { return ErrNoLivePcap }

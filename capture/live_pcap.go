@@ -1,4 +1,4 @@
-//go:build cgo && !nopcap
+//go:build cgo && !nopcap && (pcap || !linux)
 
 package capture
 
@@ -143,3 +143,6 @@ func listDevices() ([]Device, error) {
 	}
 	return devs, nil
 }
+
+// FilterSupport reports nil: libpcap compiles the filters of this build.
+func FilterSupport() error { return nil }

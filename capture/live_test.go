@@ -23,7 +23,7 @@ import (
 func openLoopback(t *testing.T, port int, o capture.LiveOptions) *capture.Live {
 	t.Helper()
 	o.Device = "lo"
-	if capture.LiveBackend == "libpcap" {
+	if capture.FilterSupport() == nil {
 		o.Filter = fmt.Sprintf("port %d", port)
 	}
 	l, err := capture.OpenLive(o)
@@ -187,7 +187,7 @@ func TestLiveLoopbackTCP(t *testing.T) {
 	if st.Captured == 0 || st.Skipped != 0 || st.DroppedKernel != 0 {
 		t.Errorf("stats %+v", st)
 	}
-	if capture.LiveBackend == "libpcap" && st.Captured != uint64(len(pkts)) {
+	if capture.FilterSupport() == nil && st.Captured != uint64(len(pkts)) {
 		t.Errorf("captured %d frames, %d of them the exchange's: the filter let others through", st.Captured, len(pkts))
 	}
 }
@@ -297,7 +297,7 @@ func TestLiveSkipsWhenBehind(t *testing.T) {
 func TestLiveCount(t *testing.T) {
 	ln, port := listen(t)
 	l := openLoopback(t, port, capture.LiveOptions{Count: 3})
-	if capture.LiveBackend != "libpcap" {
+	if capture.FilterSupport() != nil {
 		t.Skip("without filters, other loopback traffic would count")
 	}
 	l.Start()

@@ -57,7 +57,7 @@ func captureBackend() string {
 	case "libpcap":
 		return "libpcap"
 	case "AF_PACKET":
-		return "Linux AF_PACKET sockets (built without libpcap: no filters)"
+		return "Linux AF_PACKET sockets (filters compiled by libpcap where its library is installed)"
 	}
 	return "nothing: it was built without libpcap"
 }

@@ -41,7 +41,7 @@ func skipUnlessCapture(t *testing.T) {
 // portFilter returns the filter words for port, or none in builds without
 // libpcap, which have no filters.
 func portFilter(port int) []string {
-	if capture.LiveBackend != "libpcap" {
+	if capture.FilterSupport() != nil {
 		return nil
 	}
 	return []string{"tcp", "port", fmt.Sprint(port)}
@@ -206,7 +206,7 @@ func TestLiveInterruptedSave(t *testing.T) {
 func TestLiveStops(t *testing.T) {
 	skipUnlessCapture(t)
 	t.Run("count", func(t *testing.T) {
-		if capture.LiveBackend != "libpcap" {
+		if capture.FilterSupport() != nil {
 			t.Skip("without filters, other loopback traffic would count")
 		}
 		port, exchange := helloServer(t)
@@ -225,7 +225,7 @@ func TestLiveStops(t *testing.T) {
 	t.Run("duration", func(t *testing.T) {
 		start := time.Now()
 		_, stderr, err := runLiveWith(t, context.Background(), []string{"--duration", "300ms", "lo", "udp", "port", "9"}, nil, 0)
-		if capture.LiveBackend != "libpcap" {
+		if capture.FilterSupport() != nil {
 			_, stderr, err = runLiveWith(t, context.Background(), []string{"--duration", "300ms", "lo"}, nil, 0)
 		}
 		if err != nil {
@@ -509,7 +509,7 @@ func TestLiveLadderAsItEnds(t *testing.T) {
 	if err := parseLiveArgs(e, &c, append([]string{"--format", "ladder", "lo"}, portFilter(port)...)); err != nil {
 		t.Fatal(err)
 	}
-	if capture.LiveBackend != "libpcap" {
+	if capture.FilterSupport() != nil {
 		c.out.sel.Ports = []uint16{uint16(port)}
 	}
 	var shownAfter time.Duration
