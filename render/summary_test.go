@@ -125,3 +125,47 @@ func BenchmarkSummary(b *testing.B) {
 	b.ReportAllocs()
 	summarize(b, io.Discard, b.N, nil)
 }
+
+// TestSummaryRowsAsTablewriter holds the rows Summary draws itself to the
+// rows tablewriter draws, with cells that fit and cells that wrap.
+func TestSummaryRowsAsTablewriter(t *testing.T) {
+	mk := func(id int, client, server string) *decode.Conversation {
+		return &decode.Conversation{
+			ID: id, Proto: decode.ProtoTCP,
+			Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
+			First: time.Unix(100, 0), Last: time.Unix(100, 123456789),
+			Packets: [2]int{id, 2 * id}, Bytes: [2]int64{int64(1000 * id), 7},
+			Handshake: id%2 == 0, EndedBy: decode.EndFIN, IRTT: 139 * time.Microsecond,
+		}
+	}
+	convs := []*decode.Conversation{
+		mk(1, "127.0.0.1:43858", "127.0.0.1:18080"),
+		mk(2, "127.0.0.1:43860", "127.0.0.1:18080"),
+		mk(3, "[2001:db8:1234:5678:9abc:def0:1234:5678]:65535", "[::1]:18080"),
+		mk(4, "10.200.30.40:1", "127.0.0.1:18080"),
+	}
+	for _, ascii := range []bool{false, true} {
+		var fast, slow bytes.Buffer
+		for _, out := range []*bytes.Buffer{&fast, &slow} {
+			s := NewSummary(out, Options{ASCII: ascii})
+			s.slow = out == &slow
+			for _, c := range convs {
+				if err := s.WritePacket(&decode.Packet{Conv: c}); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.EndConversation(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fast.String() != slow.String() {
+			t.Errorf("ascii %v: rows differ from tablewriter's:\n%s\nwant:\n%s", ascii, fast.String(), slow.String())
+		}
+		if n := strings.Count(fast.String(), "\n"); n < 8 {
+			t.Errorf("ascii %v: %d lines, want a header, four rows (one wrapped) and borders", ascii, n)
+		}
+	}
+}

@@ -67,3 +67,5 @@ func countFrames(tb testing.TB, data []byte) int {
 func BenchmarkReplayLines(b *testing.B) { benchReplay(b, "lines") }
 
 func BenchmarkReplayJSON(b *testing.B) { benchReplay(b, "json") }
+
+func BenchmarkReplaySummary(b *testing.B) { benchReplay(b, "summary") }
