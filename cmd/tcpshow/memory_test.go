@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// memPackets is the size of the benchmark capture `make bench` records
-// (399,464 packets); the memory test replays ten times that.
+// memPackets is at least the size of the benchmark capture `make bench`
+// records (219,592 packets); the memory test replays ten times that.
 const memPackets = 400000
 
 // memPorts is how many client ports the memory test's input cycles
@@ -35,9 +35,10 @@ func TestMemoryFlat(t *testing.T) {
 		t.Skip("replays 4.4 million packets per format; skipped with -short")
 	}
 	groups := loadTemplates(t)
-	// The formats that stream packet by packet. Those that hold whole
-	// conversations (ladder, summary) join once the Tracker hands them each
-	// conversation as it ends, so that they can let it go.
+	// The formats that stream packet by packet. (summary and ladder hold
+	// conversations until the Tracker lets them go; summary's peak RSS
+	// still grows from about 23 to 33 MiB between these two inputs, and the
+	// ladder is too slow for millions of packets in a test.)
 	formats := []string{"lines", "json"}
 	for _, format := range formats {
 		t.Run(format, func(t *testing.T) {
