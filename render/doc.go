@@ -23,7 +23,9 @@
 // SYN, on the left; the server on the right) and Rows top to bottom. A Row
 // is a packet (RowPacket: an Arrow from the sender's lane to the
 // receiver's, with a copy of the decoded packet and its label parts from
-// Arrow.Label), a socket call on its caller's lane (RowCall), a separator
+// Arrow.Label), a socket call on its caller's lane (RowCall: just above the
+// packet it put on the wire, else where it returned; a connect gets a row
+// for its SYN and one for its return, see CallPart), a separator
 // where the handshake, data transfer or teardown begins (RowSeparator), or
 // a run of packets left out of the middle of a long conversation
 // (RowElided). Every row carries both lanes' TCP states after it, which of
