@@ -101,8 +101,13 @@ func run(cfg config) error {
 	}
 
 	var t table
-	t.title = fmt.Sprintf("%s: %s packets, %s (%d short connections and one chatty connection with Nagle off, on 127.0.0.1)",
-		filepath.Base(base), thousands(baseInfo.packets), mib(baseInfo.size), cfg.short)
+	made := "recorded on lo"
+	if b, err := os.ReadFile(base + ".txt"); err == nil {
+		// What the load program said when the capture was recorded.
+		made = strings.TrimPrefix(strings.TrimSpace(string(b)), "load: ")
+	}
+	t.title = fmt.Sprintf("%s: %s packets, %s (%s; one chatty connection with Nagle off, on 127.0.0.1)",
+		filepath.Base(base), thousands(baseInfo.packets), mib(baseInfo.size), made)
 	t.machine = machine()
 	m := measurer{runs: cfg.runs}
 
@@ -206,7 +211,8 @@ func record(cfg config, path string) error {
 	fmt.Fprintf(os.Stderr, "bench: recording %s on lo (%d short connections, %d chatty round trips)\n", path, cfg.short, cfg.chatty)
 	load := exec.CommandContext(ctx, cfg.load, "-short", strconv.Itoa(cfg.short), "-chatty", strconv.Itoa(cfg.chatty),
 		"-port", strconv.Itoa(loadPort), "-timeout", "90s")
-	load.Stdout, load.Stderr = os.Stderr, os.Stderr
+	var said bytes.Buffer
+	load.Stdout, load.Stderr = io.MultiWriter(os.Stderr, &said), os.Stderr
 	loadErr := load.Run()
 	time.Sleep(500 * time.Millisecond) // let the last packets reach tcpdump
 	td.Process.Signal(os.Interrupt)
@@ -224,6 +230,9 @@ func record(cfg config, path string) error {
 		if m := regexp.MustCompile(`^(\d+) packets dropped by kernel`).FindStringSubmatch(l); m != nil && m[1] != "0" {
 			fmt.Fprintf(os.Stderr, "bench: note: the kernel dropped %s packets while recording\n", m[1])
 		}
+	}
+	if err := os.WriteFile(path+".txt", said.Bytes(), 0o644); err != nil {
+		return err
 	}
 	return os.Rename(tmp, path)
 }
