@@ -61,8 +61,8 @@ type figField struct {
 // figRow is one 32-bit row of a header figure. Its fields' bits add up to 32.
 type figRow []figField
 
-// f builds a field.
-func f(bits int, lines ...string) figField { return figField{bits: bits, lines: lines} }
+// cell builds a field of a figure.
+func cell(bits int, lines ...string) figField { return figField{bits: bits, lines: lines} }
 
 // notCaptured is the value shown in a field the capture does not hold.
 const notCaptured = "(not captured)"
@@ -78,7 +78,7 @@ func tcpFigure(p *decode.Packet) []figRow {
 		return v
 	}
 	rows := []figRow{
-		{f(16, "Source Port", val(2, strconv.Itoa(int(t.SrcPort)))), f(16, "Destination Port", val(4, strconv.Itoa(int(t.DstPort))))},
+		{cell(16, "Source Port", val(2, strconv.Itoa(int(t.SrcPort)))), cell(16, "Destination Port", val(4, strconv.Itoa(int(t.DstPort))))},
 	}
 	seq := notCaptured
 	if have(8) {
@@ -87,7 +87,7 @@ func tcpFigure(p *decode.Packet) []figRow {
 			seq += " (relative " + strconv.FormatUint(uint64(t.RelSeq), 10) + ")"
 		}
 	}
-	rows = append(rows, figRow{f(32, "Sequence Number", seq)})
+	rows = append(rows, figRow{cell(32, "Sequence Number", seq)})
 	ack := notCaptured
 	if have(12) {
 		ack = strconv.FormatUint(uint64(t.Ack), 10)
@@ -98,7 +98,7 @@ func tcpFigure(p *decode.Packet) []figRow {
 			ack += " (relative " + strconv.FormatUint(uint64(t.RelAck), 10) + ")"
 		}
 	}
-	rows = append(rows, figRow{f(32, "Acknowledgment Number", ack)})
+	rows = append(rows, figRow{cell(32, "Acknowledgment Number", ack)})
 
 	// The fourth row: data offset, the reserved bits (tcpshow keeps the
 	// historic NS bit as the last of them), the eight flags and the window.
@@ -109,7 +109,7 @@ func tcpFigure(p *decode.Packet) []figRow {
 		bits := t.Reserved<<1 | b2u(t.Flags.Has(decode.NS))
 		rsv = fmt.Sprintf("%d %d %d %d", bits>>3&1, bits>>2&1, bits>>1&1, bits&1)
 	}
-	row := figRow{f(4, "Data", "Offset", "", off, offBytes), f(4, "", "Rsrvd", "", rsv)}
+	row := figRow{cell(4, "Data", "Offset", "", off, offBytes), cell(4, "", "Rsrvd", "", rsv)}
 	for _, fl := range [...]struct {
 		f    decode.Flags
 		name string
@@ -119,7 +119,7 @@ func tcpFigure(p *decode.Packet) []figRow {
 		if have(14) {
 			v = strconv.Itoa(int(b2u(t.Flags.Has(fl.f))))
 		}
-		row = append(row, f(1, fl.name[:1], fl.name[1:2], fl.name[2:], v))
+		row = append(row, cell(1, fl.name[:1], fl.name[1:2], fl.name[2:], v))
 	}
 	win, scaled := "?", ""
 	if have(16) {
@@ -133,7 +133,7 @@ func tcpFigure(p *decode.Packet) []figRow {
 			scaled = "(scale not captured)"
 		}
 	}
-	row = append(row, f(16, "", "Window", "", win, scaled))
+	row = append(row, cell(16, "", "Window", "", win, scaled))
 	rows = append(rows, row)
 
 	sum := "?"
@@ -143,15 +143,15 @@ func tcpFigure(p *decode.Packet) []figRow {
 			sum = fmt.Sprintf("0x%04x", t.Checksum)
 		}
 	}
-	rows = append(rows, figRow{f(16, "Checksum", sum), f(16, "Urgent Pointer", val(20, strconv.Itoa(int(t.Urgent))))})
+	rows = append(rows, figRow{cell(16, "Checksum", sum), cell(16, "Urgent Pointer", val(20, strconv.Itoa(int(t.Urgent))))})
 	if have(20) {
 		rows = append(rows, optionRows(&t.Options, t.HdrLen()-20)...)
 	}
 	if t.HdrCaptured < t.HdrLen() || t.Options.Truncated {
-		rows = append(rows, figRow{f(32, fmt.Sprintf("(the capture holds %d of the header's %d bytes)", min(t.HdrCaptured, t.HdrLen()), t.HdrLen()))})
+		rows = append(rows, figRow{cell(32, fmt.Sprintf("(the capture holds %d of the header's %d bytes)", min(t.HdrCaptured, t.HdrLen()), t.HdrLen()))})
 	}
 	if t.Options.Malformed {
-		rows = append(rows, figRow{f(32, "(an option's length is impossible: the rest is not decoded)")})
+		rows = append(rows, figRow{cell(32, "(an option's length is impossible: the rest is not decoded)")})
 	}
 	return appendData(rows, p)
 }
@@ -167,8 +167,8 @@ func udpFigure(p *decode.Packet) []figRow {
 		sum = fmt.Sprintf("0x%04x", u.Checksum)
 	}
 	rows := []figRow{
-		{f(16, "Source Port", strconv.Itoa(int(u.SrcPort))), f(16, "Destination Port", strconv.Itoa(int(u.DstPort)))},
-		{f(16, "Length", fmt.Sprintf("%d = 8 + %d", u.Length, max(int(u.Length)-8, 0))), f(16, "Checksum", sum)},
+		{cell(16, "Source Port", strconv.Itoa(int(u.SrcPort))), cell(16, "Destination Port", strconv.Itoa(int(u.DstPort)))},
+		{cell(16, "Length", fmt.Sprintf("%d = 8 + %d", u.Length, max(int(u.Length)-8, 0))), cell(16, "Checksum", sum)},
 	}
 	return appendData(rows, p)
 }
@@ -185,7 +185,7 @@ func appendData(rows []figRow, p *decode.Packet) []figRow {
 	if len(p.Payload) < p.Len {
 		v += fmt.Sprintf(" (%d captured)", len(p.Payload))
 	}
-	return append(rows, figRow{f(32, "Data", v)})
+	return append(rows, figRow{cell(32, "Data", v)})
 }
 
 // optSub is one part of an option as it lies in the header: the kind
@@ -273,7 +273,7 @@ func optionRows(o *decode.Options, n int) []figRow {
 		row, at = placeSub(&rows, row, at, s)
 	}
 	if at%4 != 0 {
-		row = append(row, f((4-at%4)*8, "(beyond the header)"))
+		row = append(row, cell((4-at%4)*8, "(beyond the header)"))
 	}
 	if len(row) > 0 {
 		rows = append(rows, row)
