@@ -53,14 +53,15 @@ func TestLadderLiveCalls(t *testing.T) {
 			}
 			defer l.Close()
 			l.Start()
-			time.Sleep(50 * time.Millisecond)
+			// Give the capture time to be active on a busy machine.
+			time.Sleep(250 * time.Millisecond)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			res, err := traffic.Run(ctx, tt.scenario, traffic.Options{Port: port})
 			if err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 			l.Stop()
 			var ds []*Diagram
 			c := NewCollector(CollectorOptions{}, func(d *Diagram) error { ds = append(ds, d); return nil })
@@ -85,7 +86,7 @@ func TestLadderLiveCalls(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(ds) != 1 {
-				t.Fatalf("%d conversations on port %d, want 1", len(ds), port)
+				t.Fatalf("%d conversations on port %d, want 1 (capture stats %+v)", len(ds), port, l.Stats())
 			}
 			got := " " + shape(ds[0]) + " "
 			at := 0
