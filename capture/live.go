@@ -29,7 +29,7 @@ const (
 	// DefaultQueueFrames and DefaultQueueBytes bound the queue between
 	// the capture and the reader of its frames.
 	DefaultQueueFrames = 1 << 16
-	DefaultQueueBytes  = 32 << 20
+	DefaultQueueBytes  = 16 << 20
 )
 
 // pollInterval is how long a read waits for a packet before the read

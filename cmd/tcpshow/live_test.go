@@ -539,3 +539,81 @@ func TestLiveLadderAsItEnds(t *testing.T) {
 		t.Errorf("the conversation's heading appears %d times, want once:\n%s", n, out.String())
 	}
 }
+
+// TestLiveClosedPipe stops a live capture whose reader went away
+// (tcpshow live lo | head): quietly, status 0, nothing on stderr.
+func TestLiveClosedPipe(t *testing.T) {
+	skipUnlessCapture(t)
+	port, exchange := helloServer(t)
+	var errb bytes.Buffer
+	out := &closingWriter{n: 100, err: syscall.EPIPE}
+	e := testEnv(out, &errb)
+	var c liveConfig
+	if err := parseLiveArgs(e, &c, append([]string{"--format", "lines", "lo"}, portFilter(port)...)); err != nil {
+		t.Fatal(err)
+	}
+	c.active = func(context.Context) error { return exchange() }
+	done := make(chan error, 1)
+	go func() { done <- c.run(context.Background(), e) }()
+	select {
+	case err := <-done:
+		if !closedPipe(err) || errb.Len() != 0 {
+			t.Errorf("returned %v with stderr %q, want a closed pipe and nothing said", err, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("live still runs 10 s after its output closed")
+	}
+}
+
+// TestLiveSignals sends a real tcpshow live process SIGINT (Ctrl-C) and
+// SIGTERM: it stops with status 0, prints its statistics and leaves a
+// valid -w file.
+func TestLiveSignals(t *testing.T) {
+	skipUnlessCapture(t)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sig.pcap")
+			cmd := tcpshowCmd(t, append([]string{"live", "-w", path, "lo"}, portFilter(9)...)...)
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if st, err := os.Stat(path); err == nil && st.Size() >= 24 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no capture file after 3 s (stderr %q)", errb.String())
+				}
+			}
+			cmd.Process.Signal(sig)
+			waited := make(chan error, 1)
+			go func() { waited <- cmd.Wait() }()
+			select {
+			case err := <-waited:
+				if err != nil {
+					t.Fatalf("%v (stderr %q)", err, errb.String())
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("still running 5 s after the signal")
+			}
+			if !strings.Contains(errb.String(), "captured,") {
+				t.Errorf("stderr %q has no statistics", errb.String())
+			}
+			f, err := capture.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for {
+				if _, err := f.Next(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -20,6 +20,12 @@ func main() {
 		debug.SetMemoryLimit(memoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C stops cleanly (a live capture flushes its -w file);
+	// a second one, while that is under way, kills as usual.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], &env{
 		stdin:    os.Stdin,
 		stdout:   os.Stdout,
