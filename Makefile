@@ -70,16 +70,15 @@ bench-tools:
 
 # Live capture on lo at LIVE_PPS packets a second for LIVE_SECONDS (needs
 # root): how many tcpshow captured, showed, skipped and the kernel dropped,
-# in libpcap's immediate mode and with --batch 10ms, then without libpcap.
+# through libpcap (-tags pcap) and AF_PACKET, each as packets arrive and
+# with --batch 10ms.
 LIVE_PPS ?= 100000
 LIVE_SECONDS ?= 10
 bench-live:
-	for batch in "" 10ms; do \
+	for tags in pcap ""; do for batch in "" 10ms; do \
 		TCPSHOW_BENCH_PPS=$(LIVE_PPS) TCPSHOW_BENCH_SECONDS=$(LIVE_SECONDS) TCPSHOW_BENCH_BATCH=$$batch \
-			$(GO) test ./cmd/tcpshow -run '^$$' -bench '^BenchmarkLiveLoopback$$' -benchtime 1x -count 1 -v | grep -v '^goos\|^goarch\|^pkg\|^cpu' || exit 1; \
-	done
-	TCPSHOW_BENCH_PPS=$(LIVE_PPS) TCPSHOW_BENCH_SECONDS=$(LIVE_SECONDS) \
-		$(GO) test -tags nopcap ./cmd/tcpshow -run '^$$' -bench '^BenchmarkLiveLoopback$$' -benchtime 1x -count 1 -v | grep -v '^goos\|^goarch\|^pkg\|^cpu'
+			$(GO) test -tags "$$tags" ./cmd/tcpshow -run '^$$' -bench '^BenchmarkLiveLoopback$$' -benchtime 1x -count 1 -v | grep -v '^goos\|^goarch\|^pkg\|^cpu' || exit 1; \
+	done; done
 
 clean:
 	rm -rf tcpshow .cache
