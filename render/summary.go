@@ -22,7 +22,7 @@ var summaryColumns = []struct {
 	head  string
 	width int
 }{
-	{"#", 5},
+	{"#", 7},
 	{"client", 21},
 	{"server", 21},
 	{"proto", 5},
@@ -122,7 +122,9 @@ func (s *Summary) start() error {
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		// A cell too wide for its column (a long IPv6 address) breaks
+		// over lines; the default would cut it.
+		tablewriter.WithRowAutoWrap(tw.WrapBreak),
 	)
 	if err := s.tbl.Start(); err != nil {
 		return fmt.Errorf("render: summary: %w", err)
