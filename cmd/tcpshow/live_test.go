@@ -367,7 +367,10 @@ func TestLivePrivilegeDrop(t *testing.T) {
 	}
 	port, exchange := helloServer(t)
 	path := filepath.Join(t.TempDir(), "dropped.pcap")
-	cmd := tcpshowCmd(t, append([]string{"live", "-w", path, "--duration", "2s", "lo"}, portFilter(port)...)...)
+	// No --duration: on a busy machine the child may take a while to
+	// start, so the test waits for the drop, makes the exchange, then stops
+	// the capture with Ctrl-C.
+	cmd := tcpshowCmd(t, append([]string{"live", "-w", path, "lo"}, portFilter(port)...)...)
 	cmd.Env = append(cmd.Env, "SUDO_UID=65534", "SUDO_GID=65534")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -375,7 +378,7 @@ func TestLivePrivilegeDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	dropped := false
-	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline) && !dropped; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !dropped; time.Sleep(20 * time.Millisecond) {
 		ids, err := procIDs(cmd.Process.Pid)
 		if err != nil {
 			continue
@@ -387,15 +390,21 @@ func TestLivePrivilegeDrop(t *testing.T) {
 			}
 		}
 	}
+	if !dropped {
+		ids, _ := procIDs(cmd.Process.Pid)
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("tcpshow did not drop to uid and gid 65534 on every thread within 20 s: %v (stderr %q)", ids, errb.String())
+	}
 	if err := exchange(); err != nil {
 		t.Error(err)
 	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%v (stderr %q)", err, errb.String())
-	}
-	if !dropped {
-		ids, _ := procIDs(cmd.Process.Pid)
-		t.Errorf("tcpshow did not drop to uid and gid 65534 on every thread: %v", ids)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
