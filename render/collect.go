@@ -47,6 +47,11 @@ type Collector struct {
 	convs   map[int]*builder
 	// calls are socket calls not yet given to a diagram, in arrival order.
 	calls []Call
+	// base is finish's scratch list of a diagram's packet rows, reused:
+	// when conversations end by the thousand (a SYN flood), allocating it
+	// anew each time would make the garbage collector's work, and the
+	// memory it lets grow, follow the packet count.
+	base []Row
 }
 
 // NewCollector returns a Collector that calls draw with each finished
@@ -71,6 +76,7 @@ type builder struct {
 	tailAt         int
 	tailLen        int
 	headMax        int
+	tailMax        int // the ring's size; it grows to it as packets come
 	elided         Elided
 	elidedFirst    edge // the first packet elided
 	elidedLast     edge // the last packet elided
@@ -105,8 +111,9 @@ func (c *Collector) WritePacket(p *decode.Packet) error {
 
 func (c *Collector) newBuilder(p *decode.Packet) *builder {
 	conv := p.Conv
-	b := &builder{conv: conv, headMax: c.maxRows - c.maxRows/2}
-	b.tail = make([]Row, 0, c.maxRows/2)
+	// head and tail grow as packets come: a conversation of one packet
+	// (a SYN flood holds a hundred thousand of them) costs one row.
+	b := &builder{conv: conv, headMax: c.maxRows - c.maxRows/2, tailMax: c.maxRows / 2}
 	b.d = Diagram{
 		ID:    conv.ID,
 		Proto: conv.Proto,
@@ -165,10 +172,10 @@ func (b *builder) add(p *decode.Packet) {
 	case len(b.head) < b.headMax:
 		b.head = append(b.head, Row{})
 		slot = &b.head[len(b.head)-1]
-	case cap(b.tail) == 0:
+	case b.tailMax == 0:
 		b.elide(p, dir, phase)
 		return
-	case b.tailLen < cap(b.tail):
+	case b.tailLen < b.tailMax:
 		b.tail = append(b.tail, Row{})
 		b.tailLen++
 		slot = &b.tail[len(b.tail)-1]
@@ -355,12 +362,35 @@ func causes(name string, p *decode.Packet) bool {
 	return false
 }
 
+// separators counts the separator rows finish puts between the packet
+// rows base of a conversation of protocol proto: one where the phase
+// changes. elided is the phase of the first packet an elided row stands for.
+func separators(proto decode.Proto, base []Row, elided Phase) int {
+	if proto != decode.ProtoTCP {
+		return 0
+	}
+	n := 0
+	for j := 1; j < len(base); j++ {
+		phase := base[j].Phase
+		if base[j].Kind == RowElided {
+			phase = elided
+		}
+		if phase != base[j-1].Phase {
+			n++
+		}
+	}
+	return n
+}
+
 // finish assembles b's rows: the held packets with the elided run between
 // them, the socket calls, separators, offsets and state changes.
 func (c *Collector) finish(b *builder) *Diagram {
 	d := &b.d
-	base := make([]Row, 0, len(b.head)+b.tailLen+1)
-	base = append(base, b.head...)
+	base := append(c.base[:0], b.head...)
+	defer func() {
+		clear(base)
+		c.base = base[:0]
+	}()
 	elidedAt := -1
 	if b.elided.Packets > 0 {
 		elidedAt = len(base)
@@ -428,7 +458,7 @@ func (c *Collector) finish(b *builder) *Diagram {
 	}
 	// Merge, keeping calls for one position in time order.
 	slices.SortStableFunc(entries, func(x, y entry) int { return cmp.Compare(x.at, y.at) })
-	rows := make([]Row, 0, len(base)+len(entries)+4)
+	rows := make([]Row, 0, len(base)+len(entries)+separators(d.Proto, base, b.elidedFirst.phase))
 	k := 0
 	lastPhase, seen := PhaseHandshake, false
 	addCalls := func(pos int) int {

@@ -70,6 +70,10 @@ func replayCorpus(t *testing.T, files []string) {
 		formats = append(formats, f.Name)
 	}
 	damaged, runs := 0, 0
+	var (
+		slowest    time.Duration
+		slowestRun string
+	)
 	for _, file := range files {
 		name := filepath.Base(file)
 		readable := readsWhole(file)
@@ -78,7 +82,11 @@ func replayCorpus(t *testing.T, files []string) {
 		}
 		for _, format := range formats {
 			runs++
+			start := time.Now()
 			code, stderr, err := replayBounded(file, format, 20*time.Second)
+			if d := time.Since(start); d > slowest {
+				slowest, slowestRun = d, name+" --format "+format
+			}
 			if err != nil {
 				t.Errorf("%s --format %s: %v", name, format, err)
 				continue
@@ -96,8 +104,8 @@ func replayCorpus(t *testing.T, files []string) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	t.Logf("%d captures (%d damaged) × %d formats = %d runs; heap in use at the end %d MiB, peak from the OS %d MiB",
-		len(files), damaged, len(formats), runs, ms.HeapInuse>>20, ms.Sys>>20)
+	t.Logf("%d captures (%d damaged) × %d formats = %d runs; slowest %v (%s); heap in use at the end %d MiB, peak from the OS %d MiB",
+		len(files), damaged, len(formats), runs, slowest.Round(time.Millisecond), slowestRun, ms.HeapInuse>>20, ms.Sys>>20)
 	if ms.Sys > 1<<30 {
 		t.Errorf("the runtime holds %d MiB from the OS: unbounded memory somewhere", ms.Sys>>20)
 	}
@@ -117,13 +125,14 @@ func readsWhole(file string) bool {
 	}
 }
 
-// replayBounded runs replay in-process and reports a panic or a run longer
-// than limit as an error.
+// replayBounded runs replay in-process and reports a panic, a run longer
+// than limit, or output a terminal would act on (see terminalUnsafe) as an
+// error.
 func replayBounded(file, format string, limit time.Duration) (code int, stderr string, err error) {
 	type result struct {
-		code   int
-		stderr string
-		panic  any
+		code           int
+		stdout, stderr []byte
+		panic          any
 	}
 	done := make(chan result, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -136,14 +145,20 @@ func replayBounded(file, format string, limit time.Duration) (code int, stderr s
 			}
 		}()
 		c := run(ctx, []string{"replay", "--format", format, file}, testEnv(&out, &errb))
-		done <- result{code: c, stderr: errb.String()}
+		done <- result{code: c, stdout: out.Bytes(), stderr: errb.Bytes()}
 	}()
 	select {
 	case r := <-done:
 		if r.panic != nil {
 			return 0, "", fmt.Errorf("panic: %v", r.panic)
 		}
-		return r.code, r.stderr, nil
+		if bad := terminalUnsafe(r.stdout); bad != "" {
+			return r.code, string(r.stderr), fmt.Errorf("stdout: %s", bad)
+		}
+		if bad := terminalUnsafe(r.stderr); bad != "" {
+			return r.code, string(r.stderr), fmt.Errorf("stderr: %s", bad)
+		}
+		return r.code, string(r.stderr), nil
 	case <-time.After(limit):
 		return 0, "", fmt.Errorf("still running after %v: a hang", limit)
 	}
