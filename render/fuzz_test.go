@@ -39,13 +39,17 @@ func unsafeForTerminal(b []byte) string {
 	return ""
 }
 
-// FuzzRender renders arbitrary capture files in every format, with and
-// without colour, the way tcpshow replay wires them (conversations handed
-// to the formats that hold them as they end). Nothing may panic, and no
-// output may hold anything a terminal would act on. Seeds: the captures in
-// testdata/ and testdata/corpus/ (see the README's table), and the
-// handshake with its first payload replaced by escape sequences.
+// FuzzRender renders arbitrary capture files in a format chosen by the
+// fuzzer (the format byte, modulo the number of formats), with or without
+// colour, the way tcpshow replay wires them (conversations handed to the
+// formats that hold them as they end). Nothing may panic, and no output may
+// hold anything a terminal would act on. Seeds: the captures in testdata/
+// and testdata/corpus/ (see the README's table), each in a different
+// format, and the handshake with its first payload replaced by escape
+// sequences, in every format.
 func FuzzRender(f *testing.F) {
+	formats := Formats()
+	n := 0
 	for _, pat := range []string{"../testdata/*.pcap*", "../testdata/corpus/*.pcap*"} {
 		files, _ := filepath.Glob(pat)
 		for _, file := range files {
@@ -54,7 +58,8 @@ func FuzzRender(f *testing.F) {
 				f.Fatal(err)
 			}
 			if len(b) <= 16<<10 {
-				f.Add(b)
+				f.Add(b, uint8(n), n%2 == 1)
+				n++
 			}
 		}
 	}
@@ -64,18 +69,18 @@ func FuzzRender(f *testing.F) {
 	}
 	// "Hello from client" becomes an OSC title change, an 8-bit CSI and a
 	// bidi override, 17 bytes as well.
-	f.Add(bytes.Replace(hs, []byte("Hello from client"), []byte("\x1b]0;pwn\x07\xc2\x9b2J\u202e!!"), 1))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, format := range Formats() {
-			for _, color := range []bool{false, true} {
-				out := renderFuzzed(t, data, format, Options{Color: color, Location: time.UTC})
-				if color {
-					out = sgrColor.ReplaceAll(out, nil)
-				}
-				if bad := unsafeForTerminal(out); bad != "" {
-					t.Fatalf("--format %s (colour %v): %s", format.Name, color, bad)
-				}
-			}
+	hostile := bytes.Replace(hs, []byte("Hello from client"), []byte("\x1b]0;pwn\x07\xc2\x9b2J\u202e!!"), 1)
+	for i := range formats {
+		f.Add(hostile, uint8(i), false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, format uint8, color bool) {
+		ft := formats[int(format)%len(formats)]
+		out := renderFuzzed(t, data, ft, Options{Color: color, Location: time.UTC})
+		if color {
+			out = sgrColor.ReplaceAll(out, nil)
+		}
+		if bad := unsafeForTerminal(out); bad != "" {
+			t.Fatalf("--format %s (colour %v): %s", ft.Name, color, bad)
 		}
 	})
 }
