@@ -154,13 +154,32 @@ Examples:
 	}
 }
 
+// drawnConversations is the default of --max-conversations for the formats
+// that hold each conversation until it ends (ladder, SVG, HTML, …): a held
+// conversation costs them several kilobytes more than it costs the
+// tracker, and at this many a flood of SYNs from distinct ports replays in
+// about 65 MiB, well under the 100 MiB tcpshow promises.
+const drawnConversations = 5000
+
+// conversationLimit returns how many conversations to follow at once: n if
+// the user gave --max-conversations in fs, else n or, for a format that
+// holds conversations, drawnConversations if that is fewer.
+func conversationLimit(fs *flag.FlagSet, n int, w render.Writer) int {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "max-conversations" })
+	if _, holds := w.(render.ConversationEnder); holds && !set {
+		return min(n, drawnConversations)
+	}
+	return n
+}
+
 func runReplay(ctx context.Context, e *env, args []string) error {
 	c := findCommand("replay")
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var of outputFlags
 	of.register(fs)
-	maxConvs := fs.Int("max-conversations", decode.DefaultMaxConversations, "follow at most `N` conversations at once; past it the least recently active is closed")
+	maxConvs := fs.Int("max-conversations", decode.DefaultMaxConversations, fmt.Sprintf("follow at most `N` conversations at once (%d in the formats that draw whole conversations); past it the least recently active is closed", drawnConversations))
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommandUsage(e.stdout, c, fs)
@@ -196,6 +215,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	fw, _ := render.New(of.format, out, opts)
 	w := render.Select(fw, of.sel)
+	*maxConvs = conversationLimit(fs, *maxConvs, fw)
 	if *maxConvs < 1 {
 		return usagef("--max-conversations must be at least 1, not %d", *maxConvs)
 	}
