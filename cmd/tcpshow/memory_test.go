@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -102,18 +103,28 @@ func peakRSS(t *testing.T, groups [][]templateFrame, format string, packets int)
 // sample in bytes, or 0 where /proc does not say. The child's rusage is no
 // use on Linux: its ru_maxrss starts at the parent's peak, carried across
 // the exec of a process forked with a shared address space, so a test
-// process that once used much memory would seem to pass it on.
+// process that once used much memory would seem to pass it on. The status
+// file is opened once: reads through it fail once the process is gone,
+// where opening it by number could reach another process that reused the
+// pid (pid numbers wrap quickly on a busy machine).
 func watchHWM(pid int) func() int64 {
 	stop := make(chan struct{})
 	done := make(chan int64)
 	go func() {
 		var peak int64
-		path := fmt.Sprintf("/proc/%d/status", pid)
+		f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			<-stop
+			done <- 0
+			return
+		}
+		defer f.Close()
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
+		buf := make([]byte, 8192)
 		for {
-			if b, err := os.ReadFile(path); err == nil {
-				for _, l := range strings.Split(string(b), "\n") {
+			if n, err := f.ReadAt(buf, 0); n > 0 && (err == nil || err == io.EOF) {
+				for _, l := range strings.Split(string(buf[:n]), "\n") {
 					if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
 						if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
 							peak = max(peak, kb<<10)
