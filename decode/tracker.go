@@ -154,7 +154,7 @@ const (
 	DefaultMaxConversations = 50000
 	// DefaultQuietPeriod is how long, in capture time, a Tracker keeps an
 	// ended conversation for late packets unless told otherwise.
-	DefaultQuietPeriod = 5 * time.Second
+	DefaultQuietPeriod = time.Second
 )
 
 // TrackerOptions configure a Tracker. The zero value gives the defaults.
