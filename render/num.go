@@ -30,29 +30,17 @@ func appendUint(b []byte, v uint64) []byte {
 	if v <= 0xffffffff {
 		return appendUint32(b, uint32(v))
 	}
-	var buf [20]byte
-	i := len(buf)
-	for v >= 100 {
-		q := v / 100
-		r := (v - q*100) * 2
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
-		v = q
-	}
-	if v >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[v*2], digitPairs[v*2+1]
-	} else {
-		i--
-		buf[i] = byte('0' + v)
-	}
-	return append(b, buf[i:]...)
+	return appendDigits(b, v)
 }
 
 // appendUint32 is appendUint for 32-bit values, which the fields of
 // packet headers are: 32-bit arithmetic is the faster.
-func appendUint32(b []byte, v uint32) []byte {
-	var buf [10]byte
+func appendUint32(b []byte, v uint32) []byte { return appendDigits(b, v) }
+
+// appendDigits appends the decimal form of v, two digits a division. It is
+// generic so that 32-bit values get 32-bit arithmetic.
+func appendDigits[T uint32 | uint64](b []byte, v T) []byte {
+	var buf [20]byte
 	i := len(buf)
 	for v >= 100 {
 		q := v / 100
