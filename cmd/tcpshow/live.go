@@ -293,29 +293,23 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 	// Formats that hold conversations draw each one as it ends: once it
 	// has been quiet for liveQuiet after its FINs or RST.
 	to := decode.TrackerOptions{MaxConversations: c.maxConvs, QuietPeriod: liveQuiet}
-	var endErr error
-	if ce, ok := any(w).(render.ConversationEnder); ok {
-		to.OnEnd = func(conv *decode.Conversation) {
-			if err := ce.EndConversation(conv); err != nil && endErr == nil {
-				endErr = err
-			}
-		}
-	}
+	var ends conversationEnds
+	ends.wire(&to, w)
 	trk := decode.NewTrackerWith(to)
 	s := decode.NewStream(l, trk)
 	// While no packet comes, end the conversations gone quiet by the clock
 	// (live capture time is the clock's) and show them.
 	l.SetIdle(liveQuiet/4, func() {
 		trk.Expire(time.Now())
-		if endErr == nil {
-			endErr = out.Flush()
+		if ends.err == nil {
+			ends.err = out.Flush()
 		}
 	})
 	// Flush whenever nothing more is queued, so that packets show as they
 	// arrive.
 	idle := func() error {
-		if endErr != nil {
-			return endErr
+		if ends.err != nil {
+			return ends.err
 		}
 		if l.Queued() == 0 {
 			return out.Flush()
@@ -327,8 +321,8 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 		l.Stop()
 	}
 	trk.Close()
-	if endErr != nil && readErr == nil {
-		readErr = endErr
+	if ends.err != nil && readErr == nil {
+		readErr = ends.err
 	}
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err

@@ -154,6 +154,24 @@ Examples:
 	}
 }
 
+// conversationEnds hands each conversation the tracker forgets to a
+// writer that draws whole conversations, and keeps the first error that
+// gave (or any other error of the pipeline put in err).
+type conversationEnds struct{ err error }
+
+// wire sets o.OnEnd to end conversations in w, if w holds them.
+func (ce *conversationEnds) wire(o *decode.TrackerOptions, w render.Writer) {
+	cw, ok := w.(render.ConversationEnder)
+	if !ok {
+		return
+	}
+	o.OnEnd = func(c *decode.Conversation) {
+		if err := cw.EndConversation(c); err != nil && ce.err == nil {
+			ce.err = err
+		}
+	}
+}
+
 // drawnConversations is the default of --max-conversations for the formats
 // that hold each conversation until it ends (ladder, SVG, HTML, …): a held
 // conversation costs them several kilobytes more than it costs the
@@ -220,14 +238,8 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return usagef("--max-conversations must be at least 1, not %d", *maxConvs)
 	}
 	to := decode.TrackerOptions{MaxConversations: *maxConvs}
-	var endErr error
-	if ce, ok := any(w).(render.ConversationEnder); ok {
-		to.OnEnd = func(c *decode.Conversation) {
-			if err := ce.EndConversation(c); err != nil && endErr == nil {
-				endErr = err
-			}
-		}
-	}
+	var ends conversationEnds
+	ends.wire(&to, w)
 	trk := decode.NewTrackerWith(to)
 	s := decode.NewStream(src, trk)
 	var bar *progress
@@ -247,14 +259,14 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	readErr := pump(ctx, s, w, func() error {
-		if endErr != nil {
-			return endErr
+		if ends.err != nil {
+			return ends.err
 		}
 		return idle()
 	})
 	trk.Close()
-	if endErr != nil && readErr == nil {
-		readErr = endErr
+	if ends.err != nil && readErr == nil {
+		readErr = ends.err
 	}
 	if err := w.Close(); err != nil && readErr == nil {
 		readErr = err
