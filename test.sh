@@ -99,7 +99,19 @@ if [ "$fuzztime" != 0 ]; then
 	for pkg in ./capture ./decode ./render; do
 		for target in $(go test $tags -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 			say "fuzz $pkg $target for $fuzztime"
-			go test $tags -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+			# The log is shown only when fuzzing fails: it names the failing
+			# input, which is printed too, so that it can be added as a seed.
+			log=$(mktemp)
+			if ! go test $tags -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
+				cat "$log"
+				for f in $(git status --porcelain --untracked-files=all -- "$pkg/testdata/fuzz" 2>/dev/null | sed -n 's/^?? //p'); do
+					say "failing input $f:"
+					cat "$f"
+				done
+				rm -f "$log"
+				exit 1
+			fi
+			rm -f "$log"
 		done
 	done
 fi
