@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -259,18 +260,19 @@ func (f *File) Size() int64 { return f.size }
 
 // BytesRead returns how many bytes have been read from the file so far,
 // read-ahead included; for a compressed file, compressed bytes. Against
-// Size it tells how far a replay has come.
-func (f *File) BytesRead() int64 { return f.counter.n }
+// Size it tells how far a replay has come. It is safe to call while
+// another goroutine reads the file, as a progress bar does.
+func (f *File) BytesRead() int64 { return f.counter.n.Load() }
 
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 

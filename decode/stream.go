@@ -2,6 +2,7 @@ package decode
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 // the loop every tcpshow command and most lab programs run.
 //
 //	s := decode.NewStream(src, decode.NewTracker())
+//	defer s.Close()
 //	for {
 //		p, err := s.Next()
 //		if err == io.EOF { break }
@@ -28,6 +30,7 @@ type Stream struct {
 	n     int
 	pkt   Packet
 	skips map[skipKey]int
+	ahead *readAhead // nil unless StreamOptions.ReadAhead
 }
 
 type skipKey struct {
@@ -35,10 +38,40 @@ type skipKey struct {
 	detail int
 }
 
+// StreamOptions configure a Stream. The zero value reads, decodes and
+// tracks each frame on the caller's goroutine, within Next.
+type StreamOptions struct {
+	// ReadAhead reads and decodes frames on a goroutine of the Stream's
+	// own, up to a few hundred frames ahead of Next, so that reading and
+	// decoding overlap with tracking and with whatever the caller does with
+	// each packet. Tracking stays on the caller's goroutine, so Packets,
+	// Conversations and the Tracker's callbacks are never touched
+	// concurrently. The frames are copied, so a Packet's slices stay valid
+	// until the next call to Next, as without read-ahead.
+	//
+	// The source belongs to the Stream until Close returns: nothing else
+	// may call it in between (a capture.File's Size and BytesRead excepted).
+	// Close waits for a read in progress, so read ahead from sources that
+	// do not block for long, such as files.
+	ReadAhead bool
+}
+
 // NewStream returns a Stream reading src. trk may be nil, in which case
 // packets carry no conversation, relative numbers or analysis.
 func NewStream(src capture.Source, trk *Tracker) *Stream {
-	return &Stream{src: src, dec: NewDecoder(), trk: trk, skips: make(map[skipKey]int)}
+	return NewStreamWith(src, trk, StreamOptions{})
+}
+
+// NewStreamWith returns a Stream reading src with options o. trk may be
+// nil, as for NewStream.
+func NewStreamWith(src capture.Source, trk *Tracker, o StreamOptions) *Stream {
+	s := &Stream{src: src, trk: trk, skips: make(map[skipKey]int)}
+	if o.ReadAhead {
+		s.ahead = startReadAhead(src)
+	} else {
+		s.dec = NewDecoder()
+	}
+	return s
 }
 
 // Next reads, decodes and tracks the next frame. The Packet it returns is
@@ -46,19 +79,68 @@ func NewStream(src capture.Source, trk *Tracker) *Stream {
 // the end of the source it returns the source's error, io.EOF for a clean
 // end.
 func (s *Stream) Next() (*Packet, error) {
-	f, err := s.src.Next()
-	if err != nil {
-		return nil, err
+	var p *Packet
+	if s.ahead != nil {
+		var err error
+		if p, err = s.ahead.next(); err != nil {
+			return nil, err
+		}
+	} else {
+		f, err := s.src.Next()
+		if err != nil {
+			return nil, err
+		}
+		p = &s.pkt
+		s.dec.Decode(s.n+1, f, p)
 	}
 	s.n++
-	s.dec.Decode(s.n, f, &s.pkt)
-	if s.pkt.Proto == ProtoNone {
-		s.skips[skipKey{s.pkt.Skip, s.pkt.SkipDetail}]++
+	if p.Proto == ProtoNone {
+		s.skips[skipKey{p.Skip, p.SkipDetail}]++
 	} else if s.trk != nil {
-		s.trk.Track(&s.pkt)
+		s.trk.Track(p)
 	}
-	return &s.pkt, nil
+	return p, nil
 }
+
+// Idle reports whether every frame read from the source so far has been
+// returned by Next and the source had nothing more read ahead, so that the
+// next call to Next may wait for input: the moment for a caller that
+// buffers its output to flush it. A source that cannot tell (it has no
+// Buffered method, as capture.File has) is always idle.
+func (s *Stream) Idle() bool {
+	if s.ahead != nil {
+		return s.ahead.idle()
+	}
+	return sourceIdle(s.src)
+}
+
+// sourceIdle reports whether src has nothing read ahead.
+func sourceIdle(src capture.Source) bool {
+	b, ok := src.(interface{ Buffered() int })
+	return !ok || b.Buffered() == 0
+}
+
+// Close stops reading ahead, waiting for a read in progress to end, and
+// releases the packets read ahead. It does not close the source. After
+// Close, Next returns an error. A Stream without read-ahead has nothing to
+// stop: Close only makes later calls of Next fail.
+func (s *Stream) Close() error {
+	if s.ahead != nil {
+		s.ahead.close()
+		return nil
+	}
+	s.src = closedSource{}
+	return nil
+}
+
+// errClosed is what Next returns after Close.
+var errClosed = errors.New("decode: stream closed")
+
+// closedSource is the source of a closed Stream.
+type closedSource struct{}
+
+func (closedSource) Next() (capture.Frame, error) { return capture.Frame{}, errClosed }
+func (closedSource) Close() error                 { return nil }
 
 // Frames returns how many frames have been read.
 func (s *Stream) Frames() int { return s.n }

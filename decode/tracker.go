@@ -2,7 +2,9 @@ package decode
 
 import (
 	"cmp"
+	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"time"
@@ -136,15 +138,18 @@ type convKey struct {
 	a, b  netip.AddrPort
 }
 
-// keyOf returns the conversation key of p.
-func keyOf(p *Packet) convKey { return makeKey(p.Proto, p.Src, p.Dst) }
-
 // makeKey returns the key of a conversation of proto between a and b.
 func makeKey(proto Proto, a, b netip.AddrPort) convKey {
 	if b.Compare(a) < 0 {
 		a, b = b, a
 	}
 	return convKey{proto: proto, a: a, b: b}
+}
+
+// between reports whether c is the conversation of proto between a and b,
+// in either direction.
+func (c *Conversation) between(proto Proto, a, b netip.AddrPort) bool {
+	return c.Proto == proto && (a == c.Client && b == c.Server || a == c.Server && b == c.Client)
 }
 
 // Defaults for TrackerOptions.
@@ -187,7 +192,7 @@ type Tracker struct {
 	// ones chained through Conversation.hashNext: a map keyed by the
 	// 72-byte key itself costs a hundred bytes more per conversation.
 	convs map[uint64]*Conversation
-	seed  maphash.Seed
+	seed  uint64
 	// keyHash, if not nil, replaces the hash (tests force collisions).
 	keyHash func(convKey) uint64
 	n       int // conversations followed
@@ -211,7 +216,7 @@ func NewTrackerWith(o TrackerOptions) *Tracker {
 	if o.QuietPeriod == 0 {
 		o.QuietPeriod = DefaultQuietPeriod
 	}
-	return &Tracker{o: o, convs: make(map[uint64]*Conversation), seed: maphash.MakeSeed()}
+	return &Tracker{o: o, convs: make(map[uint64]*Conversation), seed: new(maphash.Hash).Sum64() | 1}
 }
 
 // Conversations returns the conversations the tracker still follows, in ID
@@ -246,17 +251,20 @@ func (t *Tracker) Track(p *Packet) {
 	if p.Proto == ProtoNone {
 		return
 	}
-	k := keyOf(p)
 	c := t.last
-	if c == nil || makeKey(c.Proto, c.Client, c.Server) != k {
-		c = t.lookup(k)
+	var h uint64
+	if c == nil || !c.between(p.Proto, p.Src, p.Dst) {
+		h = t.hash(p.Proto, p.Src, p.Dst)
+		c = t.lookup(h, p)
+	} else {
+		h = c.hash
 	}
 	if c != nil && p.Proto == ProtoTCP && startsNew(c, p) {
 		t.forget(c)
 		c = nil
 	}
 	if c == nil {
-		c = t.open(t.hashKey(k), p)
+		c = t.open(h, p)
 	} else {
 		t.touch(c)
 	}
@@ -275,21 +283,40 @@ func (t *Tracker) Track(p *Packet) {
 	t.expire(p.Time)
 }
 
-// lookup returns the conversation with key k, or nil.
-func (t *Tracker) lookup(k convKey) *Conversation {
-	c := t.convs[t.hashKey(k)]
-	for c != nil && makeKey(c.Proto, c.Client, c.Server) != k {
+// lookup returns the conversation of p, whose endpoints hash to h, or nil.
+func (t *Tracker) lookup(h uint64, p *Packet) *Conversation {
+	c := t.convs[h]
+	for c != nil && !c.between(p.Proto, p.Src, p.Dst) {
 		c = c.hashNext
 	}
 	return c
 }
 
-// hashKey returns the hash of k.
-func (t *Tracker) hashKey(k convKey) uint64 {
+// hash returns the hash of the conversation of proto between a and b,
+// the same in either direction: the sum of the endpoints' hashes.
+func (t *Tracker) hash(proto Proto, a, b netip.AddrPort) uint64 {
 	if t.keyHash != nil {
-		return t.keyHash(k)
+		return t.keyHash(makeKey(proto, a, b))
 	}
-	return maphash.Comparable(t.seed, k)
+	return (t.endpointHash(a) + t.endpointHash(b)) ^ uint64(proto)
+}
+
+// endpointHash hashes an address and port, seeded per Tracker so that a
+// capture cannot be crafted to make its conversations collide. The zone of
+// an IPv6 address is left out: conversations that differ only in it share
+// a hash chain, where between tells them apart.
+func (t *Tracker) endpointHash(ap netip.AddrPort) uint64 {
+	a := ap.Addr().As16()
+	hi, lo := binary.LittleEndian.Uint64(a[:8]), binary.LittleEndian.Uint64(a[8:])
+	x := mix(hi^t.seed, lo^0x9e3779b97f4a7c15)
+	return mix(x^uint64(ap.Port()), t.seed^0xbf58476d1ce4e5b9)
+}
+
+// mix folds the 128-bit product of x and y into 64 bits, the mixing step
+// of wyhash.
+func mix(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x, y)
+	return hi ^ lo
 }
 
 // startsNew reports whether p, a TCP packet of c, opens a new connection

@@ -16,6 +16,7 @@ type Lines struct {
 	o     Options
 	buf   []byte
 	clock clockCache
+	ends  endpointCache
 }
 
 // NewLines returns a Lines renderer writing to w.
@@ -28,7 +29,7 @@ func (l *Lines) WritePacket(p *decode.Packet) error {
 	if p.Proto == decode.ProtoNone {
 		return nil
 	}
-	l.buf = appendLine(l.buf[:0], p, &l.o, &l.clock)
+	l.buf = appendLine(l.buf[:0], p, &l.o, &l.clock, &l.ends)
 	l.buf = append(l.buf, '\n')
 	_, err := l.w.Write(l.buf)
 	return err
@@ -51,21 +52,22 @@ const (
 // AppendLine appends p's line (without a newline) to b.
 func AppendLine(b []byte, p *decode.Packet, o *Options) []byte {
 	var c clockCache
-	return appendLine(b, p, o, &c)
+	return appendLine(b, p, o, &c, nil)
 }
 
 // appendLine is AppendLine with the time of day from a cache, which saves
-// a writer the time zone lookup for every packet within the same second.
-func appendLine(b []byte, p *decode.Packet, o *Options, c *clockCache) []byte {
+// a writer the time zone lookup for every packet within the same second,
+// and the endpoints from another if e is not nil.
+func appendLine(b []byte, p *decode.Packet, o *Options, c *clockCache, e *endpointCache) []byte {
 	b = c.appendClock(b, p.Time, o.loc())
 	if p.IP.Version == 6 {
 		b = append(b, " IP6 "...)
 	} else {
 		b = append(b, " IP "...)
 	}
-	b = appendEndpoint(b, p.Src)
+	b = e.appendEndpoint(b, p.Src)
 	b = append(b, " > "...)
-	b = appendEndpoint(b, p.Dst)
+	b = e.appendEndpoint(b, p.Dst)
 	b = append(b, ": "...)
 	switch p.Proto {
 	case decode.ProtoTCP:
@@ -320,4 +322,39 @@ func appendEndpoint(b []byte, ap netip.AddrPort) []byte {
 	b = appendAddr(b, ap.Addr())
 	b = append(b, '.')
 	return appendUint(b, uint64(ap.Port()))
+}
+
+// endpointCache remembers the text of endpoints a writer printed lately,
+// in slots chosen by port: a conversation's packets print the same two
+// endpoints over and over, and copying their text is cheaper than
+// formatting five numbers again.
+type endpointCache struct {
+	slots [256]endpointText
+}
+
+// endpointText is one slot of an endpointCache: the text of ap, valid iff
+// n > 0.
+type endpointText struct {
+	ap   netip.AddrPort
+	n    uint8
+	text [47]byte
+}
+
+// appendEndpoint appends ap like the function appendEndpoint, from the
+// cache when it holds ap. A nil cache formats every time.
+func (e *endpointCache) appendEndpoint(b []byte, ap netip.AddrPort) []byte {
+	if e == nil {
+		return appendEndpoint(b, ap)
+	}
+	s := &e.slots[byte(ap.Port())^byte(ap.Port()>>8)]
+	if s.n > 0 && s.ap == ap {
+		return append(b, s.text[:s.n]...)
+	}
+	start := len(b)
+	b = appendEndpoint(b, ap)
+	if n := len(b) - start; n <= len(s.text) {
+		s.ap, s.n = ap, uint8(n)
+		copy(s.text[:], b[start:])
+	}
+	return b
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/tcpshow/tcpshow/capture"
@@ -14,11 +15,13 @@ import (
 // read: real frames from testdata, repeated as new conversations.
 const benchPackets = 200000
 
-// benchReplay replays an in-memory capture in format through the whole
-// command (read, decode, track, render, buffered write). The capture is
-// benchPackets frames from testdata, or the file named by
-// $TCPSHOW_BENCH_FILE (such as the one `make bench` records).
-func benchReplay(b *testing.B, format string) {
+// benchReplay replays a capture in format through the whole command (read,
+// decode, track, render, buffered write), from standard input in memory,
+// all on one goroutine, or from a file on disk, which is read and decoded
+// ahead on a second one. The capture is benchPackets frames from testdata,
+// or the file named by $TCPSHOW_BENCH_FILE (such as the one `make bench`
+// records).
+func benchReplay(b *testing.B, format string, fromFile bool) {
 	var data []byte
 	if name := os.Getenv("TCPSHOW_BENCH_FILE"); name != "" {
 		var err error
@@ -30,6 +33,13 @@ func benchReplay(b *testing.B, format string) {
 	}
 	packets := countFrames(b, data)
 	args := []string{"replay", "--format", format, "-"}
+	if fromFile {
+		name := filepath.Join(b.TempDir(), "bench.pcap")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		args[len(args)-1] = name
+	}
 	r := bytes.NewReader(data)
 	e := testEnv(io.Discard, io.Discard)
 	e.stdin = r
@@ -64,8 +74,12 @@ func countFrames(tb testing.TB, data []byte) int {
 	}
 }
 
-func BenchmarkReplayLines(b *testing.B) { benchReplay(b, "lines") }
+func BenchmarkReplayLines(b *testing.B) { benchReplay(b, "lines", false) }
 
-func BenchmarkReplayJSON(b *testing.B) { benchReplay(b, "json") }
+func BenchmarkReplayLinesFile(b *testing.B) { benchReplay(b, "lines", true) }
 
-func BenchmarkReplaySummary(b *testing.B) { benchReplay(b, "summary") }
+func BenchmarkReplayJSON(b *testing.B) { benchReplay(b, "json", false) }
+
+func BenchmarkReplayJSONFile(b *testing.B) { benchReplay(b, "json", true) }
+
+func BenchmarkReplaySummary(b *testing.B) { benchReplay(b, "summary", false) }

@@ -241,7 +241,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	var ends conversationEnds
 	ends.wire(&to, w)
 	trk := decode.NewTrackerWith(to)
-	s := decode.NewStream(src, trk)
+	// A file on disk is read and decoded on a goroutine of its own, a few
+	// hundred frames ahead of tracking and rendering; a pipe is read as its
+	// packets come.
+	s := decode.NewStreamWith(src, trk, decode.StreamOptions{ReadAhead: src.Size() > 0})
+	defer s.Close()
 	var bar *progress
 	if size := src.Size(); size > 0 && showProgress(e, of.out) {
 		bar = newProgress(e.stderr, size, e.clock())
@@ -253,7 +257,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		if n++; bar != nil && n&1023 == 0 {
 			bar.update(src.BytesRead())
 		}
-		if src.Buffered() == 0 {
+		if s.Idle() {
 			return out.Flush()
 		}
 		return nil
