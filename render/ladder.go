@@ -342,7 +342,12 @@ func (a *Arrow) Label(raw bool) []LabelPart {
 	if t.Rel && !raw {
 		seq, ack = t.RelSeq, t.RelAck
 	}
-	if p.Len > 0 || t.Flags&(decode.SYN|decode.FIN|decode.RST) != 0 {
+	// An empty segment's seq matters when it is what the analysis is
+	// about: a keep-alive sits one below the next sequence number, a probe
+	// or resent segment repeats an earlier one.
+	const seqMarks = decode.KeepAlive | decode.ZeroWindowProbe | decode.Retransmission |
+		decode.FastRetransmission | decode.SpuriousRetransmission | decode.OutOfOrder | decode.LostSegment
+	if p.Len > 0 || t.Flags&(decode.SYN|decode.FIN|decode.RST) != 0 || t.Analysis&seqMarks != 0 {
 		s := "seq " + strconv.FormatUint(uint64(seq), 10)
 		if p.Len > 0 {
 			s += ":" + strconv.FormatUint(uint64(seq+uint32(p.Len)), 10)
@@ -409,7 +414,7 @@ var analysisLabels = [...]struct {
 	{decode.SpuriousRetransmission, "spurious retransmission", "spurious"},
 	{decode.DupAck, "dup ack", "dup"},
 	{decode.OutOfOrder, "out of order", "ooo"},
-	{decode.LostSegment, "previous segment lost", "lost"},
+	{decode.LostSegment, "previous segment not captured", "prev lost"},
 	{decode.ZeroWindow, "zero window", "zero win"},
 	{decode.WindowFull, "window full", "win full"},
 	{decode.WindowUpdate, "window update", "win upd"},

@@ -30,7 +30,7 @@ tcp.analysis.spurious_retransmission tcp.analysis.duplicate_ack tcp.analysis.dup
 tcp.analysis.out_of_order tcp.analysis.lost_segment tcp.analysis.zero_window tcp.analysis.window_full
 tcp.analysis.window_update tcp.analysis.keep_alive tcp.analysis.zero_window_probe
 tcp.analysis.keep_alive_ack tcp.analysis.zero_window_probe_ack
-tcp.analysis.ack_rtt tcp.analysis.acks_frame tcp.analysis.initial_rtt
+tcp.analysis.ack_rtt tcp.analysis.acks_frame tcp.analysis.initial_rtt tcp.analysis.bytes_in_flight
 udp.srcport udp.dstport udp.length udp.checksum udp.checksum.status"
 
 prefs="-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE -o ip.check_checksum:TRUE

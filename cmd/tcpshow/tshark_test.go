@@ -434,7 +434,18 @@ func compareAnalysis(row tsharkRow, p *render.JSONPacket, pkts map[int]render.JS
 	} else if wantFrame != 0 {
 		bad = append(bad, compareSeconds("tcp.ack_rtt", tc.AckRTT, row.first("tcp.analysis.ack_rtt"))...)
 	}
-	if !(p.Len == 0 && wantFrame == 0 && len(want) == 0 && row.first("tcp.analysis.initial_rtt") == "") {
+	// tshark shows the iRTT only in a frame's SEQ/ACK analysis, which a
+	// frame has only if it carries a flag, acknowledges a frame or has
+	// bytes in flight (a data segment, unless a segment before it was
+	// lost and no ACK came back since); tcpshow gives the iRTT on every
+	// packet once known.
+	_, inFlight := row["tcp.analysis.bytes_in_flight"]
+	hasAnalysis := wantFrame != 0 || len(want) > 0 || inFlight && row.first("tcp.analysis.bytes_in_flight") != ""
+	if !inFlight {
+		// A reference written before tshark.sh asked for bytes in flight.
+		hasAnalysis = hasAnalysis || p.Len > 0
+	}
+	if hasAnalysis || row.first("tcp.analysis.initial_rtt") != "" {
 		bad = append(bad, compareSeconds("tcp.irtt", tc.IRTT, row.first("tcp.analysis.initial_rtt"))...)
 	}
 	return bad
