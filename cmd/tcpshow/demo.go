@@ -69,6 +69,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	c.maxConvsSet = isSet(fs, "max-conversations")
 	name := defaultScenario
 	switch len(pos) {
 	case 0:

@@ -98,6 +98,10 @@ type liveConfig struct {
 	// only, if not 0, shows only the packets to or from this port (set
 	// before startScenario).
 	only uint16
+	// maxConvsSet reports that --max-conversations was given: otherwise
+	// the formats that hold conversations follow fewer (see
+	// conversationLimit).
+	maxConvsSet bool
 }
 
 // register adds the live flags to fs.
@@ -114,7 +118,7 @@ func (c *liveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.snaplen, "s", capture.DefaultSnapLen, "keep at most `N` bytes of each packet")
 	fs.IntVar(&c.buffer, "B", capture.DefaultBufferSize>>20, "kernel capture buffer in `MiB`")
 	fs.DurationVar(&c.batch, "batch", 0, "let the kernel hold packets up to `D` (e.g. 10ms) and hand them over together: for heavy traffic, where each packet as it arrives overflows the kernel buffer")
-	fs.IntVar(&c.maxConvs, "max-conversations", decode.DefaultMaxConversations, "follow at most `N` conversations at once; past it the least recently active is closed")
+	fs.IntVar(&c.maxConvs, "max-conversations", decode.DefaultMaxConversations, fmt.Sprintf("follow at most `N` conversations at once (%d in the formats that draw whole conversations); past it the least recently active is closed", drawnConversations))
 	fs.StringVar(&c.user, "Z", "", "after opening the device, run as `USER` (default: the user who ran sudo)")
 }
 
@@ -142,6 +146,7 @@ func parseLiveArgs(e *env, c *liveConfig, args []string) error {
 	if len(pos) == 0 {
 		return usagef("want a device to capture on (see 'tcpshow interfaces')")
 	}
+	c.maxConvsSet = isSet(fs, "max-conversations")
 	c.device, c.filter = pos[0], strings.Join(pos[1:], " ")
 	if c.generate != "" {
 		sc, ok := traffic.Lookup(c.generate)
@@ -292,7 +297,7 @@ func (c *liveConfig) run(ctx context.Context, e *env) error {
 
 	// Formats that hold conversations draw each one as it ends: once it
 	// has been quiet for liveQuiet after its FINs or RST.
-	to := decode.TrackerOptions{MaxConversations: c.maxConvs, QuietPeriod: liveQuiet}
+	to := decode.TrackerOptions{MaxConversations: conversationLimit(c.maxConvsSet, c.maxConvs, fw), QuietPeriod: liveQuiet}
 	var ends conversationEnds
 	ends.wire(&to, w)
 	trk := decode.NewTrackerWith(to)

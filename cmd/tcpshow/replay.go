@@ -179,16 +179,21 @@ func (ce *conversationEnds) wire(o *decode.TrackerOptions, w render.Writer) {
 // about 65 MiB, well under the 100 MiB tcpshow promises.
 const drawnConversations = 5000
 
-// conversationLimit returns how many conversations to follow at once: n if
-// the user gave --max-conversations in fs, else n or, for a format that
-// holds conversations, drawnConversations if that is fewer.
-func conversationLimit(fs *flag.FlagSet, n int, w render.Writer) int {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "max-conversations" })
+// conversationLimit returns how many conversations to follow at once: n
+// if the user set --max-conversations, else n or, for a format that holds
+// conversations, drawnConversations if that is fewer.
+func conversationLimit(set bool, n int, w render.Writer) int {
 	if _, holds := w.(render.ConversationEnder); holds && !set {
 		return min(n, drawnConversations)
 	}
 	return n
+}
+
+// isSet reports whether the flag name was given on the command line of fs.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func runReplay(ctx context.Context, e *env, args []string) error {
@@ -233,7 +238,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	fw, _ := render.New(of.format, out, opts)
 	w := render.Select(fw, of.sel)
-	*maxConvs = conversationLimit(fs, *maxConvs, fw)
+	*maxConvs = conversationLimit(isSet(fs, "max-conversations"), *maxConvs, fw)
 	if *maxConvs < 1 {
 		return usagef("--max-conversations must be at least 1, not %d", *maxConvs)
 	}
