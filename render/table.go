@@ -87,6 +87,17 @@ func packetTitle(p *decode.Packet, o *Options) string {
 // ASCII borders if o.ASCII. With o.Width set (a terminal), the last column
 // wraps so that the table fits the width where it can.
 func WriteTable(w io.Writer, o *Options, header []string, rows [][]string) error {
+	if o.Width == 0 {
+		if b, ok := appendBoxTable(nil, o.ASCII, header, rows); ok {
+			_, err := w.Write(b)
+			return err
+		}
+	}
+	return writeTablewriter(w, o, header, rows)
+}
+
+// writeTablewriter is WriteTable through tablewriter.
+func writeTablewriter(w io.Writer, o *Options, header []string, rows [][]string) error {
 	style := tw.StyleLight
 	if o.ASCII {
 		style = tw.StyleASCII
