@@ -17,11 +17,6 @@ const floodSYNs = 200_000
 // flood, code and runtime included.
 const floodMemoryLimit = 100 << 20
 
-// slowFlood names the formats whose replay of the flood takes minutes of
-// CPU (one table per packet): they run only when TCPSHOW_LONG_TESTS is set,
-// as ./test.sh sets it, so that a plain go test stays within its timeout.
-var slowFlood = map[string]bool{"table": true}
-
 // synFlood writes a capture of floodSYNs SYNs to port 80, each from a
 // distinct address and port (a SYN flood), and returns its path.
 func synFlood(t *testing.T) string {
@@ -46,9 +41,6 @@ func TestSYNFlood(t *testing.T) {
 	t.Logf("%d SYNs, %d MiB of pcap", floodSYNs, st.Size()>>20)
 	for _, f := range render.Formats() {
 		t.Run(f.Name, func(t *testing.T) {
-			if slowFlood[f.Name] && os.Getenv("TCPSHOW_LONG_TESTS") == "" {
-				t.Skipf("--format %s renders 200,000 packets in minutes of CPU: ./test.sh runs it (TCPSHOW_LONG_TESTS=1)", f.Name)
-			}
 			t.Parallel()
 			cmd := tcpshowCmd(t, "replay", "--format", f.Name, path)
 			devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
