@@ -33,6 +33,12 @@ const (
 	TopicRetransmit  Topic = "retransmission" // a segment sent again: the RTO fired
 	TopicZeroWindow  Topic = "zero-window"    // win 0: the receiver's buffer is full
 	TopicUDP         Topic = "udp"            // UDP keeps message boundaries
+	TopicSimOpen     Topic = "simultaneous-open"
+	TopicDupAck      Topic = "dup-ack"      // a duplicate ACK: the receiver still waits for a missing segment
+	TopicGap         Topic = "not-captured" // a segment after bytes the capture never saw
+	TopicOutOfOrder  Topic = "out-of-order" // a segment that arrives after later ones
+	TopicSpurious    Topic = "spurious"     // a retransmission of data already acknowledged
+	TopicKeepAlive   Topic = "keep-alive"   // an empty probe one below the next sequence number
 )
 
 // Note is a short teaching note about a packet, derived from its values.
@@ -60,7 +66,14 @@ type explained struct {
 	// seen; synSeen reports it.
 	isn     [2]uint32
 	synSeen [2]bool
-	synAck  bool         // a SYN-ACK was seen
+	synAck  bool // a SYN-ACK was seen
+	// pureSyn reports that each direction sent a SYN without ACK; simOpen
+	// that both did before any SYN-ACK (a simultaneous open).
+	pureSyn [2]bool
+	simOpen bool
+	// zeroWin reports that each direction's last ACK advertised a zero
+	// window.
+	zeroWin [2]bool
 	synTime [2]time.Time // when each direction's last SYN was sent
 	// finSeq is the relative sequence number of each direction's FIN;
 	// finSent reports it was sent, and firstFin which side sent one first.
@@ -117,8 +130,18 @@ func (e *Explainer) Notes(dst []Note, p *decode.Packet) []Note {
 
 	t := &p.TCP
 	syn, ack, fin, rst := t.Flags.Has(decode.SYN), t.Flags.Has(decode.ACK), t.Flags.Has(decode.FIN), t.Flags.Has(decode.RST)
+	if syn && !ack {
+		if x.pureSyn[1-d] && !x.synAck {
+			x.simOpen = true
+			add(TopicSimOpen, "Both sides sent a SYN before receiving the other's: a simultaneous open (RFC 9293 §3.5, "+
+				"figure 8). Each goes SYN-SENT → SYN-RECEIVED and answers the other's SYN with a SYN,ACK that repeats its "+
+				"own SYN's sequence number; Wireshark and tcpshow mark those as retransmissions of the SYNs, though no "+
+				"timer expired.")
+		}
+		x.pureSyn[d] = true
+	}
 	if syn {
-		if x.synSeen[d] && x.isn[d] == t.Seq && !x.synTime[d].IsZero() {
+		if x.synSeen[d] && x.isn[d] == t.Seq && !x.synTime[d].IsZero() && !(x.simOpen && ack) {
 			gap := p.Time.Sub(x.synTime[d])
 			add(TopicRetransmit, "This %s repeats the one sent %s ms earlier, which got no answer: the %s's "+
 				"retransmission timer (RTO) expired. Before any RTT is measured the RTO is 1 s (RFC 6298 §2.1), and "+
@@ -136,6 +159,44 @@ func (e *Explainer) Notes(dst []Note, p *decode.Packet) []Note {
 		}
 		add(TopicRetransmit, "seq %d:%d was sent before: %s. The copy carries the same sequence numbers, so the "+
 			"receiver keeps only one.", t.RelSeq, t.RelSeq+uint32(p.Len), how)
+	}
+	if !syn && t.Rel {
+		end := t.RelSeq + uint32(p.Len)
+		switch {
+		case t.Analysis.Has(decode.SpuriousRetransmission):
+			add(TopicSpurious, "seq %d:%d had already been acknowledged when it was sent again: a spurious "+
+				"retransmission. The sender's timer fired too soon or the ACK it waited for was lost; the %s answers "+
+				"with a duplicate ACK, whose SACK block (a D-SACK, RFC 2883) names the bytes it got twice.",
+				t.RelSeq, end, peer)
+		case t.Analysis.Has(decode.OutOfOrder):
+			add(TopicOutOfOrder, "seq %d:%d comes after data further on had already passed: the network delivered "+
+				"it late (out of order). The %s's TCP puts the bytes back in sequence order before its application "+
+				"reads them.", t.RelSeq, end, peer)
+		}
+		if t.Analysis.Has(decode.LostSegment) {
+			add(TopicGap, "seq %d starts beyond the last byte seen from the %s: the segment before it never passed "+
+				"the capture point, lost on the way or sent before the capture started. The %s will say so with "+
+				"duplicate ACKs.", t.RelSeq, side, peer)
+		}
+		if t.Analysis.Has(decode.DupAck) && t.DupAckCount > 0 {
+			add(TopicDupAck, "ack %d again (duplicate ACK #%d): the %s got a segment beyond a gap and says once more "+
+				"which byte it still expects. After three duplicates the %s resends that segment at once, without "+
+				"waiting for its timer (fast retransmit, RFC 5681 §3.2).", t.RelAck, t.DupAckCount, side, peer)
+		}
+		if t.Analysis.Has(decode.KeepAlive) {
+			if x.zeroWin[1-d] {
+				add(TopicKeepAlive, "An empty segment whose seq %d is one below the next byte: the %s's window is 0, "+
+					"and this is how Linux probes it (tshark calls it a keep-alive). The %s must answer with an ACK, "+
+					"and that ACK carries its current window: once it is above 0, sending resumes.", t.RelSeq, peer, peer)
+			} else {
+				add(TopicKeepAlive, "A keep-alive: an empty segment whose seq %d is one below the next byte, sent after "+
+					"a silence (SO_KEEPALIVE). It carries nothing new, so the %s answers with an ACK of what it has, "+
+					"which proves it is still there.", t.RelSeq, peer)
+			}
+		}
+	}
+	if ack {
+		x.zeroWin[d] = t.Window == 0 && !syn && !rst
 	}
 	if !syn && !rst && t.Window == 0 && t.Flags.Has(decode.ACK) {
 		add(TopicZeroWindow, "win 0: the %s's receive buffer is full because its application is not reading. The %s "+

@@ -48,6 +48,13 @@ func TestExplainAnalysis(t *testing.T) {
 	}{
 		{"synretrans.pcap", TopicRetransmit, decode.Retransmission, "This SYN repeats the one sent 1025.493 ms earlier"},
 		{"zerowindow.pcap", TopicZeroWindow, decode.ZeroWindow, "win 0: the server's receive buffer is full"},
+		{"zerowindow.pcap", TopicKeepAlive, decode.KeepAlive, "seq 2048 is one below the next byte: the server's window is 0"},
+		{"lossy.pcap", TopicGap, decode.LostSegment, "seq 201 starts beyond the last byte seen from the client"},
+		{"lossy.pcap", TopicDupAck, decode.DupAck, "ack 101 again (duplicate ACK #1)"},
+		{"lossy.pcap", TopicRetransmit, decode.FastRetransmission, "seq 101:201 was sent before: the receiver's duplicate ACKs"},
+		{"lossy.pcap", TopicOutOfOrder, decode.OutOfOrder, "seq 501:601 comes after data further on"},
+		{"lossy.pcap", TopicSpurious, decode.SpuriousRetransmission, "seq 601:701 had already been acknowledged"},
+		{"lossy.pcap", TopicKeepAlive, decode.KeepAlive, "A keep-alive: an empty segment whose seq 800"},
 	} {
 		path := "../testdata/" + tt.capture
 		if _, err := os.Stat(path); err != nil {
@@ -123,6 +130,20 @@ func TestExplain(t *testing.T) {
 			{4, []Topic{TopicSeqRange}, nil},
 			{7, []Topic{TopicHalfClose, TopicFinAck}, []string{"server still sends data after the client's FIN", "ack 19 = the client's FIN at seq 18 + 1"}},
 			{9, []Topic{TopicTimeWait}, []string{"The client is now in TIME-WAIT because it closed first"}},
+		}},
+		{"simopen.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicMSS}, nil},
+			{2, []Topic{TopicSimOpen}, []string{"simultaneous open", "no timer expired"}},
+			{3, []Topic{TopicSynAck}, []string{"ack 5000001 (relative 1) is the server's ISN 5000000 + 1"}},
+			{5, []Topic{TopicWindowScale, TopicSeqRange}, nil},
+			{8, []Topic{TopicFinAck, TopicTimeWait}, nil},
+		}},
+		{"simclose.pcap", []frameNotes{
+			{1, []Topic{TopicRelative, TopicMSS}, nil},
+			{2, []Topic{TopicSynAck}, nil},
+			{3, []Topic{TopicWindowScale}, nil},
+			{4, []Topic{TopicSeqRange}, nil},
+			{9, []Topic{TopicFinAck, TopicTimeWait}, []string{"simultaneous close", "through CLOSING to TIME-WAIT"}},
 		}},
 		{"midstream.pcap", []frameNotes{
 			{1, []Topic{TopicRelative, TopicChecksum, TopicSeqRange}, []string{"mid-connection", "relative 1 = raw 1975992794"}},
