@@ -188,21 +188,24 @@ func (b *builder) add(p *decode.Packet) {
 	fillRow(slot, p, dir, phase)
 }
 
-// fillRow makes r the packet row of p, reusing r's payload buffer. r is a
-// zero Row or an earlier packet row: the fields only other kinds of row use
-// are zero already.
+// fillRow makes r the packet row of p, reusing r's buffers. r is a zero
+// Row or an earlier packet row: the fields only other kinds of row use are
+// zero already. The row owns copies of every byte p views in its frame
+// (the payload's first MaxPayload bytes, the IPv4 and TCP option areas,
+// 40 bytes at most each): the frame's memory is reused long before the
+// conversation is drawn.
 func fillRow(r *Row, p *decode.Packet, dir decode.Dir, phase Phase) {
-	buf := r.Arrow.Packet.Payload[:0]
+	payload := r.Arrow.Packet.Payload[:0]
+	ipOpts := r.Arrow.Packet.IP.Options[:0]
+	tcpOpts := r.Arrow.Packet.TCP.Options.Raw[:0]
 	r.Kind, r.Time, r.Phase = RowPacket, p.Time, phase
 	r.States, r.Changed = [2]decode.State{}, [2]bool{}
 	r.Arrow.Dir = dir
 	r.Arrow.Packet = *p
 	r.Arrow.Packet.Conv = nil
-	n := min(len(p.Payload), MaxPayload)
-	if n > 0 {
-		buf = append(buf, p.Payload[:n]...)
-	}
-	r.Arrow.Packet.Payload = buf
+	r.Arrow.Packet.Payload = append(payload, p.Payload[:min(len(p.Payload), MaxPayload)]...)
+	r.Arrow.Packet.IP.Options = append(ipOpts, p.IP.Options...)
+	r.Arrow.Packet.TCP.Options.Raw = append(tcpOpts, p.TCP.Options.Raw...)
 	if p.Proto == decode.ProtoTCP {
 		r.States[dir] = p.TCP.SrcState
 		r.States[1-dir] = p.TCP.DstState

@@ -728,3 +728,65 @@ func TestLadderSynReceived(t *testing.T) {
 		})
 	}
 }
+
+// TestLadderRowsOwnTheirBytes holds a conversation's packets in a
+// Collector and scribbles over the frame memory they came from before the
+// conversation is drawn, as a capture reader reuses its buffers: the rows
+// must still hold the payload and the IPv4 and TCP option bytes the
+// packets had (the HTML page's header tables show them).
+func TestLadderRowsOwnTheirBytes(t *testing.T) {
+	ps := packets(decode.ProtoTCP, []lseg{{from: 'c', flags: fS}, {from: 's', flags: fSA}, {from: 'c', flags: fPA, len: 5}})
+	frame := make([]byte, 0, 64)
+	frame = append(frame, 0x94, 0x04, 0, 0)                    // IPv4 router alert option
+	frame = append(frame, 99, 6, 0xde, 0xad, 0xbe, 0xef, 1, 1) // TCP option kind 99 and two NOPs
+	frame = append(frame, "hello"...)
+	p := &ps[2]
+	p.IP.Options = frame[0:4]
+	p.TCP.Options.Raw = frame[4:12]
+	p.TCP.Options.N = 1
+	p.TCP.Options.List[0] = decode.Option{Kind: 99, Len: 6, Off: 0}
+	p.Payload = frame[12:17]
+	want := HeaderRows(p)
+	var ds []*Diagram
+	c := NewCollector(CollectorOptions{}, func(d *Diagram) error {
+		ds = append(ds, d)
+		return nil
+	})
+	trk := decode.NewTracker()
+	for i := range ps {
+		trk.Track(&ps[i])
+		if err := c.WritePacket(&ps[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range frame {
+		frame[i] = 0xff // the reader reuses the frame's memory
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("%d diagrams, want 1", len(ds))
+	}
+	var row *Row
+	for i := range ds[0].Rows {
+		if r := &ds[0].Rows[i]; r.Kind == RowPacket && r.Arrow.Packet.Len == 5 {
+			row = r
+		}
+	}
+	if row == nil {
+		t.Fatal("no row for the data segment")
+	}
+	got := HeaderRows(&row.Arrow.Packet)
+	if fmtRows(got) != fmtRows(want) {
+		t.Errorf("the held row's header table changed with the frame's memory:\n%s\nwant\n%s", fmtRows(got), fmtRows(want))
+	}
+}
+
+func fmtRows(rows [][]string) string {
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strings.Join(r, " | ") + "\n")
+	}
+	return b.String()
+}
