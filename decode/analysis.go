@@ -175,6 +175,11 @@ func analyze(c *Conversation, d Dir, p *Packet) {
 	// sequence number.
 	if (seglen > 0 || t.Flags&(SYN|FIN) != 0) && !a.Has(KeepAlive) {
 		notAdvanced := fwd.nextSeqSet && seqLT(seq, fwd.nextSeq)
+		if seglen > 1 && fwd.nextSeqSet && seq == fwd.nextSeq-1 {
+			// New data starting one byte early, after what may have been a
+			// zero-window probe: not resent, as Wireshark sees it.
+			notAdvanced = false
+		}
 		ooo := int64(3 * time.Millisecond)
 		if c.IRTT > 0 {
 			ooo = int64(c.IRTT)

@@ -63,6 +63,14 @@ func TestAnalysis(t *testing.T) {
 			want: hsMarks + "- lost_segment out_of_order",
 		},
 		{
+			// As in tcpdump's bgp-as-path-oobr.pcap, which tshark leaves
+			// unmarked: more than one byte from one below the next
+			// sequence number is new data, not out of order.
+			name: "new data starting one byte early",
+			segs: cat(handshake, []seg{d(1, 100, 1), d(100, 50, 1.1), d(120, 10, 1.2)}),
+			want: hsMarks + "- - out_of_order",
+		},
+		{
 			name: "retransmission after a timeout",
 			segs: cat(handshake, []seg{d(1, 100, 1), d(1, 100, 300), a(101, 0, 300.1)}),
 			want: hsMarks + "- retransmission -@4",
