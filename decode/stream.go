@@ -42,9 +42,9 @@ type skipKey struct {
 // tracks each frame on the caller's goroutine, within Next.
 type StreamOptions struct {
 	// ReadAhead reads and decodes frames on a goroutine of the Stream's
-	// own, up to a few hundred frames ahead of Next, so that reading and
-	// decoding overlap with tracking and with whatever the caller does with
-	// each packet. Tracking stays on the caller's goroutine, so Packets,
+	// own, up to 2,048 frames (4 MiB of frame bytes) ahead of Next, so
+	// that reading and decoding overlap with tracking and with whatever the
+	// caller does with each packet. Tracking stays on the caller's goroutine, so Packets,
 	// Conversations and the Tracker's callbacks are never touched
 	// concurrently. The frames are copied, so a Packet's slices stay valid
 	// until the next call to Next, as without read-ahead.

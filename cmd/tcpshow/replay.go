@@ -246,8 +246,8 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	var ends conversationEnds
 	ends.wire(&to, w)
 	trk := decode.NewTrackerWith(to)
-	// A file on disk is read and decoded on a goroutine of its own, a few
-	// hundred frames ahead of tracking and rendering; a pipe is read as its
+	// A file on disk is read and decoded on a goroutine of its own, up to
+	// 2,048 frames ahead of tracking and rendering; a pipe is read as its
 	// packets come.
 	s := decode.NewStreamWith(src, trk, decode.StreamOptions{ReadAhead: src.Size() > 0})
 	defer s.Close()
