@@ -251,7 +251,13 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 	ip.TTL = d.ip6.HopLimit
 	ip.Protocol = uint8(d.ip6.NextHeader)
 	ip.ChecksumStatus = ChecksumUnverified
-	if err != nil {
+	// BIG TCP (Linux 5.19+): a packet over 64 KiB leaves the host's stack
+	// with payload length 0 and, since Linux 6.2, without the hop-by-hop
+	// Jumbo Payload option RFC 2675 asks for, which the kernel strips
+	// before the capture point. Only the frame's length tells the packet's.
+	wireLeft := p.WireLen - p.Link.HdrLen - 40
+	bigTCP := err != nil && d.ip6.Length == 0 && d.ip6.NextHeader != layers.IPProtocolIPv6HopByHop && wireLeft > 0xffff
+	if err != nil && !bigTCP {
 		p.Skip, p.Malformed = SkipMalformed, !d.fb.truncated
 		return
 	}
@@ -261,6 +267,10 @@ func (d *Decoder) decodeIPv6(b []byte, p *Packet) {
 	// routing header still on its way holds (RFC 8200 §8.1).
 	dst := [16]byte(d.ip6.DstIP)
 	wire := int(d.ip6.Length)
+	if bigTCP {
+		// As for an IPv4 total length of zero, Length is the frame's.
+		wire, ip.Length = wireLeft, wireLeft
+	}
 	if hbh := d.ip6.HopByHop; hbh != nil {
 		n := hbh.ActualLength
 		ip.Ext[0] = ExtHeader{Proto: protoHopByHop, Len: uint16(n)}

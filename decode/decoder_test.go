@@ -71,6 +71,14 @@ const (
 		586a 0000 0000`
 )
 
+// bigTCPv6 returns dataIPv6 with its payload length set to 0, as Linux
+// sends an IPv6 BIG TCP packet.
+func bigTCPv6(t *testing.T) []byte {
+	b := unhex(t, dataIPv6)
+	b[14+4], b[14+5] = 0, 0
+	return b
+}
+
 // withVLAN inserts an 802.1Q tag with the given VLAN ID after the MACs of an
 // Ethernet frame.
 func withVLAN(b []byte, id uint16) []byte {
@@ -125,6 +133,35 @@ func TestDecode(t *testing.T) {
 				}
 				if p.Len != 0 || p.Truncated || p.Malformed || p.Link.HdrLen != 14 {
 					t.Errorf("len %d truncated %v malformed %v link header %d", p.Len, p.Truncated, p.Malformed, p.Link.HdrLen)
+				}
+			},
+		},
+		{
+			// BIG TCP: an 80,000-byte segment over IPv6 leaves Linux with
+			// payload length 0 and no Jumbo Payload option; the capture
+			// kept the first bytes (tcpdump's bigtcp-ipv6.pcap is such a
+			// frame).
+			name: "IPv6 BIG TCP, payload length 0",
+			link: layers.LinkTypeEthernet,
+			data: bigTCPv6(t),
+			orig: 14 + 40 + 32 + 80000,
+			check: func(t *testing.T, p *Packet) {
+				if p.Proto != ProtoTCP || p.Len != 80000 || p.IP.Length != 80032 || !p.Truncated || p.Malformed ||
+					p.TCP.Seq != 0x0e65fecc || p.Src != netip.AddrPortFrom(lo6, 39424) {
+					t.Errorf("got %v len %d ip length %d truncated %v malformed %v seq %#x from %v",
+						p.Proto, p.Len, p.IP.Length, p.Truncated, p.Malformed, p.TCP.Seq, p.Src)
+				}
+			},
+		},
+		{
+			// A payload length of 0 on a packet that fits 16 bits is no
+			// BIG TCP packet: malformed.
+			name: "IPv6 payload length 0 on a small packet",
+			link: layers.LinkTypeEthernet,
+			data: bigTCPv6(t),
+			check: func(t *testing.T, p *Packet) {
+				if p.Proto != ProtoNone || p.Skip != SkipMalformed || !p.Malformed {
+					t.Errorf("got %v skip %v malformed %v", p.Proto, p.Skip, p.Malformed)
 				}
 			},
 		},

@@ -171,8 +171,10 @@ type IP struct {
 	// in the upper six bits, ECN in the lower two.
 	TOS uint8
 	// Length is the IPv4 Total Length field, or the IPv6 Payload Length.
-	// For an IPv4 total length of zero (segmentation offload) it is the
-	// frame's IP length, which may exceed 65535.
+	// For an IPv4 total length of zero (segmentation offload), or an IPv6
+	// payload length of zero on a packet over 64 KiB without a Jumbo
+	// Payload option (BIG TCP), it is the length the frame gives, which
+	// may exceed 65535.
 	Length int
 	// ID is the IPv4 Identification field, or the IPv6 fragment header's.
 	ID uint32
