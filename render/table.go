@@ -161,7 +161,7 @@ func HeaderRows(p *decode.Packet) [][]string {
 		add("IHL", 4, fmt.Sprintf("%d (%d bytes)", ip.HdrLen/4, ip.HdrLen), "header length in 32-bit words")
 		add("DSCP", 6, strconv.Itoa(int(ip.TOS>>2)), "differentiated services code point")
 		add("ECN", 2, ecnName(ip.TOS&3), "explicit congestion notification")
-		add("Total Length", 16, strconv.Itoa(int(ip.Length)), "bytes in the IP packet, header included")
+		add("Total Length", 16, ipLength(ip.Length), "bytes in the IP packet, header included")
 		add("Identification", 16, fmt.Sprintf("0x%04x (%d)", ip.ID, ip.ID), "identifies the fragments of one packet")
 		add("Flags", 3, fmt.Sprintf("0b%03b%s", ip.Flags, ipFlagsSuffix(ip)), "reserved, don't fragment (DF), more fragments (MF)")
 		add("Fragment Offset", 13, strconv.Itoa(int(ip.FragOffset)), "position of this fragment, in 8-byte units")
@@ -177,7 +177,7 @@ func HeaderRows(p *decode.Packet) [][]string {
 		add("IP Version", 4, "6", "IPv6")
 		add("Traffic Class", 8, fmt.Sprintf("%d (DSCP %d, %s)", ip.TOS, ip.TOS>>2, ecnName(ip.TOS&3)), "DSCP and ECN, as IPv4's TOS byte")
 		add("Flow Label", 20, fmt.Sprintf("0x%05x", ip.FlowLabel), "marks packets of one flow for routers")
-		add("Payload Length", 16, strconv.Itoa(int(ip.Length)), "bytes after the fixed 40-byte header")
+		add("Payload Length", 16, ipLength(ip.Length), "bytes after the fixed 40-byte header")
 		add("Next Header", 8, protoName(ip.Protocol), "the header that follows")
 		add("Hop Limit", 8, strconv.Itoa(int(ip.TTL)), "hops left before a router discards the packet")
 		add("Source Address", 128, ip.Src.String(), "sender")
@@ -417,4 +417,14 @@ func payloadPreview(b []byte, max int) string {
 		s = append(s, "…"...)
 	}
 	return string(s)
+}
+
+// ipLength shows an IP length field. A length over 65535 cannot be in the
+// 16-bit field, which held 0: the decoder took it from the frame, as for
+// segmentation offload and BIG TCP.
+func ipLength(n int) string {
+	if n > 0xffff {
+		return "0 (BIG TCP: " + strconv.Itoa(n) + " from the frame)"
+	}
+	return strconv.Itoa(n)
 }
