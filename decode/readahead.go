@@ -7,25 +7,31 @@ import (
 )
 
 // Read-ahead sizes: how many batches are in flight between the reading
-// goroutine and Next, and when a batch is handed over. A batch is about
-// 1.4 MiB: 512 packets of some 700 bytes and up to 1 MiB of frame bytes,
-// which grow past batchBytes only to hold a single larger frame. Batches of
-// 128 packets are handed over four times as often; the wake-ups made the
-// lines replay of a 220,000-packet capture a sixth slower (167 ms against
-// 143 ms, mean of 30 runs).
+// goroutine and Next, and when a batch is handed over. A batch holds up to
+// 512 packets of some 700 bytes and up to 1 MiB of frame bytes, which grow
+// past batchBytes only to hold a single larger frame. Batches of 128
+// packets are handed over four times as often; the wake-ups made the lines
+// replay of a 220,000-packet capture a sixth slower (167 ms against 143 ms,
+// mean of 30 runs). A batch's room grows as it is used, from arenaStart
+// bytes of frames, so that a replay of a small file does not start by
+// clearing 5 MiB it never fills.
 const (
 	aheadBatches = 4
 	batchPackets = 512
 	batchBytes   = 1 << 20
+	arenaStart   = 64 << 10
 )
 
 // batch is a run of frames read and decoded ahead. Its packets' slices
 // point into arena.
 type batch struct {
-	pkts  [batchPackets]Packet
-	n     int    // packets in pkts
+	pkts  []Packet // packets[:n] are the batch's; the rest is room
+	n     int
 	arena []byte // the frames' bytes, copied from the source
-	err   error  // what the source returned after the packets, if anything
+	// grow reports that the arena filled before the packets did: the next
+	// fill gets twice the room, up to batchBytes.
+	grow bool
+	err  error // what the source returned after the packets, if anything
 	// idle reports that the source had nothing more read ahead when the
 	// batch was handed over.
 	idle bool
@@ -55,7 +61,7 @@ func startReadAhead(src capture.Source) *readAhead {
 		done: make(chan struct{}),
 	}
 	for range aheadBatches {
-		ra.free <- &batch{arena: make([]byte, 0, batchBytes)}
+		ra.free <- &batch{}
 	}
 	go ra.read(src, NewDecoder())
 	return ra
@@ -83,17 +89,21 @@ func (ra *readAhead) read(src capture.Source, dec *Decoder) {
 		if b.n > 0 && len(b.arena)+len(f.Data) > cap(b.arena) {
 			// The frame's bytes stay valid until the next read: hand the
 			// full batch over first.
+			b.grow = cap(b.arena) < batchBytes
 			if b = ra.hand(b); b == nil {
 				return
 			}
 		}
 		if len(f.Data) > cap(b.arena) {
-			b.arena = make([]byte, 0, len(f.Data))
+			b.arena = make([]byte, 0, max(len(f.Data), arenaStart))
 		}
 		start := len(b.arena)
 		b.arena = append(b.arena, f.Data...)
 		f.Data = b.arena[start:len(b.arena):len(b.arena)]
 		n++
+		if b.n == len(b.pkts) {
+			b.pkts = append(b.pkts, Packet{})
+		}
 		dec.Decode(n, f, &b.pkts[b.n])
 		b.n++
 		if b.n == batchPackets || len(b.arena) >= batchBytes {
@@ -107,9 +117,13 @@ func (ra *readAhead) take() *batch {
 	select {
 	case b := <-ra.free:
 		b.n, b.arena, b.err, b.idle = 0, b.arena[:0], nil, false
-		if cap(b.arena) > 2*batchBytes {
+		switch {
+		case cap(b.arena) > 2*batchBytes:
 			b.arena = make([]byte, 0, batchBytes) // let a giant frame's room go
+		case b.grow:
+			b.arena = make([]byte, 0, min(2*cap(b.arena), batchBytes))
 		}
+		b.grow = false
 		return b
 	case <-ra.stop:
 		return nil
@@ -139,12 +153,10 @@ func (ra *readAhead) next() (*Packet, error) {
 			}
 			ra.free <- b // never blocks, as in hand
 		}
-		select {
-		case b := <-ra.full:
-			ra.cur, ra.i = b, 0
-		case <-ra.stop:
-			ra.err = errClosed
-		}
+		// The reader sends a batch with the source's error before it ends,
+		// and stops early only at close, after which Next does not come
+		// here: this receive always gets a batch.
+		ra.cur, ra.i = <-ra.full, 0
 	}
 	p := &ra.cur.pkts[ra.i]
 	ra.i++
@@ -167,5 +179,5 @@ func (ra *readAhead) idle() bool {
 func (ra *readAhead) close() {
 	ra.stopOnce.Do(func() { close(ra.stop) })
 	<-ra.done
-	ra.cur, ra.err = nil, errClosed
+	ra.cur = nil
 }

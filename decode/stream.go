@@ -31,6 +31,8 @@ type Stream struct {
 	pkt   Packet
 	skips map[skipKey]int
 	ahead *readAhead // nil unless StreamOptions.ReadAhead
+	// closed reports that Close was called: Next fails from then on.
+	closed bool
 }
 
 type skipKey struct {
@@ -79,6 +81,9 @@ func NewStreamWith(src capture.Source, trk *Tracker, o StreamOptions) *Stream {
 // the end of the source it returns the source's error, io.EOF for a clean
 // end.
 func (s *Stream) Next() (*Packet, error) {
+	if s.closed {
+		return nil, errClosed
+	}
 	var p *Packet
 	if s.ahead != nil {
 		var err error
@@ -108,6 +113,9 @@ func (s *Stream) Next() (*Packet, error) {
 // buffers its output to flush it. A source that cannot tell (it has no
 // Buffered method, as capture.File has) is always idle.
 func (s *Stream) Idle() bool {
+	if s.closed {
+		return true
+	}
 	if s.ahead != nil {
 		return s.ahead.idle()
 	}
@@ -125,22 +133,15 @@ func sourceIdle(src capture.Source) bool {
 // Close, Next returns an error. A Stream without read-ahead has nothing to
 // stop: Close only makes later calls of Next fail.
 func (s *Stream) Close() error {
-	if s.ahead != nil {
+	if s.ahead != nil && !s.closed {
 		s.ahead.close()
-		return nil
 	}
-	s.src = closedSource{}
+	s.closed = true
 	return nil
 }
 
 // errClosed is what Next returns after Close.
 var errClosed = errors.New("decode: stream closed")
-
-// closedSource is the source of a closed Stream.
-type closedSource struct{}
-
-func (closedSource) Next() (capture.Frame, error) { return capture.Frame{}, errClosed }
-func (closedSource) Close() error                 { return nil }
 
 // Frames returns how many frames have been read.
 func (s *Stream) Frames() int { return s.n }
