@@ -67,13 +67,8 @@ func appendBoxTable(b []byte, ascii bool, header []string, rows [][]string) ([]b
 	}
 	row := func(b []byte, cells []string) []byte {
 		for i, cell := range cells {
-			b = append(b, bar...)
-			b = append(b, ' ')
-			b = append(b, cell...)
-			n, _ := boxCellWidth(cell)
-			for range widths[i] - n + 1 {
-				b = append(b, ' ')
-			}
+			// Every character was found one column wide above.
+			b = appendBoxCell(b, bar, cell, utf8.RuneCountInString(cell), widths[i])
 		}
 		b = append(b, bar...)
 		return append(b, '\n')
@@ -85,6 +80,19 @@ func appendBoxTable(b []byte, ascii bool, header []string, rows [][]string) ([]b
 		b = row(b, r)
 	}
 	return rule(b, bot), true
+}
+
+// appendBoxCell appends one cell of a table row as tablewriter's Blueprint
+// renderer draws it: the bar before it, a space, the cell, which takes n
+// columns, and spaces to fill the column's width w and one more.
+func appendBoxCell(b []byte, bar, cell string, n, w int) []byte {
+	b = append(b, bar...)
+	b = append(b, ' ')
+	b = append(b, cell...)
+	for range w - n + 1 {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // boxCellWidth returns the columns cell takes on a terminal, and false if

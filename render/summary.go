@@ -211,12 +211,7 @@ func (s *Summary) appendRow(b []byte, r []string) ([]byte, bool) {
 				return b, false
 			}
 		}
-		b = append(b, bar...)
-		b = append(b, ' ')
-		b = append(b, cell...)
-		for range w - len(cell) + 1 {
-			b = append(b, ' ')
-		}
+		b = appendBoxCell(b, bar, cell, len(cell), w)
 	}
 	b = append(b, bar...)
 	return append(b, '\n'), true
