@@ -196,9 +196,9 @@ func (e *Explainer) Notes(dst []Note, p *decode.Packet) []Note {
 		}
 	}
 	if ack {
-		x.zeroWin[d] = t.Window == 0 && !syn && !rst
+		x.zeroWin[d] = !syn && !rst && t.Window == 0
 	}
-	if !syn && !rst && t.Window == 0 && t.Flags.Has(decode.ACK) {
+	if ack && x.zeroWin[d] {
 		add(TopicZeroWindow, "win 0: the %s's receive buffer is full because its application is not reading. The %s "+
 			"must stop sending data; it sends small zero-window probes until a window update (win > 0) reopens it.", side, peer)
 	}
