@@ -205,34 +205,21 @@ type Elided struct {
 func (e *Elided) Text() string {
 	b := []byte("… ")
 	if e.Data > 0 {
-		b = appendThousands(b, int64(e.Data))
-		b = append(b, " data segment"...)
-		if e.Data != 1 {
-			b = append(b, 's')
-		}
+		b = appendCount(b, int64(e.Data), "data segment")
 		b = append(b, ", "...)
 		b = appendBytesSI(b, e.Bytes)
 	}
 	if other := e.Packets - e.Data; other > 0 {
+		noun := "packet"
 		if e.Data > 0 {
 			b = append(b, ", "...)
+			noun = "other packet"
 		}
-		b = appendThousands(b, int64(other))
-		if e.Data > 0 {
-			b = append(b, " other"...)
-		}
-		b = append(b, " packet"...)
-		if other != 1 {
-			b = append(b, 's')
-		}
+		b = appendCount(b, int64(other), noun)
 	}
 	if e.Calls > 0 {
 		b = append(b, ", "...)
-		b = appendThousands(b, int64(e.Calls))
-		b = append(b, " call"...)
-		if e.Calls != 1 {
-			b = append(b, 's')
-		}
+		b = appendCount(b, int64(e.Calls), "call")
 	}
 	b = append(b, " …"...)
 	return string(b)
@@ -240,15 +227,22 @@ func (e *Elided) Text() string {
 
 // Short describes the run in fewer words: "… 12,345 packets, 18.2 MB …".
 func (e *Elided) Short() string {
-	b := []byte("… ")
-	b = appendThousands(b, int64(e.Packets))
-	b = append(b, " packet"...)
-	if e.Packets != 1 {
-		b = append(b, 's')
-	}
+	b := appendCount([]byte("… "), int64(e.Packets), "packet")
 	b = append(b, ", "...)
 	b = appendBytesSI(b, e.Bytes)
 	return string(append(b, " …"...))
+}
+
+// appendCount appends n with thousands separators and noun after it, with
+// an s unless n is 1: "12,345 packets", "1 call".
+func appendCount(b []byte, n int64, noun string) []byte {
+	b = appendThousands(b, n)
+	b = append(b, ' ')
+	b = append(b, noun...)
+	if n != 1 {
+		b = append(b, 's')
+	}
+	return b
 }
 
 // appendThousands appends n with commas between groups of three digits.

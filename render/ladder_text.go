@@ -243,12 +243,7 @@ func (t *textLayout) appendTitle(b []byte, d *Diagram) []byte {
 	s = append(s, " ("...)
 	s = append(s, strings.ToUpper(d.Proto.String())...)
 	s = append(s, "): "...)
-	n := d.Packets[0] + d.Packets[1]
-	s = appendThousands(s, int64(n))
-	s = append(s, " packet"...)
-	if n != 1 {
-		s = append(s, 's')
-	}
+	s = appendCount(s, int64(d.Packets[0]+d.Packets[1]), "packet")
 	s = append(s, ", "...)
 	s = appendBytesSI(s, d.Bytes[0]+d.Bytes[1])
 	s = append(s, " of payload, "...)
